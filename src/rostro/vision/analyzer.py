@@ -1,0 +1,127 @@
+"""The analyzer: plans which models a request needs, loads each once, runs them per face."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from rostro.models.cache import ModelCache
+from rostro.vision.detector import YuNetDetector
+from rostro.vision.embedder import SFaceEmbedder
+from rostro.vision.landmarks import TDDFALandmarker, azure_landmarks
+from rostro.vision.types import Detection, Face, Point
+
+log = logging.getLogger(__name__)
+
+MAX_FACES = 100
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to compute for each face. Detection always runs; everything else only if asked."""
+
+    landmarks: bool = False
+    pose: bool = False
+    embedding: bool = False
+    max_faces: int = MAX_FACES
+    min_face: float = 0.0  # faces whose shorter side is below this many pixels are dropped
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Tuning of the detector, chosen on the detection dev set (see docs/accuracy.md)."""
+
+    score_threshold: float = 0.6
+    nms_threshold: float = 0.3
+    max_side: int = 1280
+    upscale_below: int = 640
+
+
+class Analyzer:
+    """Runs the engine's models on images. Safe to share between threads.
+
+    Models load lazily, once, the first time a request needs them; ``load_all`` loads them
+    up front (for servers and benchmarks). A missing model raises ModelMissing, whose message
+    names `rostro models pull`.
+    """
+
+    def __init__(self, cache: ModelCache | None = None,
+                 detector: DetectorSettings | None = None) -> None:
+        self.cache = cache or ModelCache()
+        self.detector_settings = detector or DetectorSettings()
+        self._lock = threading.Lock()
+        self._models: dict[str, object] = {}
+
+    def _model(self, name: str, build: Callable[[], object]) -> object:
+        model = self._models.get(name)
+        if model is None:
+            with self._lock:
+                model = self._models.get(name)
+                if model is None:
+                    log.info("loading model %s", name)
+                    model = build()
+                    self._models[name] = model
+        return model
+
+    @property
+    def detector(self) -> YuNetDetector:
+        s = self.detector_settings
+        return self._model("detector", lambda: YuNetDetector(
+            self.cache.require("yunet"), s.score_threshold, s.nms_threshold, s.max_side,
+            s.upscale_below))
+
+    @property
+    def embedder(self) -> SFaceEmbedder:
+        return self._model("embedder", lambda: SFaceEmbedder(self.cache.require("sface")))
+
+    @property
+    def landmarker(self) -> TDDFALandmarker:
+        return self._model("landmarker", lambda: TDDFALandmarker(
+            self.cache.require("tddfa"), self.cache.require("tddfa-bfm")))
+
+    def load_all(self) -> None:
+        """Load every model now instead of on first use."""
+        _ = self.detector, self.embedder, self.landmarker
+
+    def detect(self, image: np.ndarray, max_faces: int = MAX_FACES,
+               min_face: float = 0.0) -> list[Detection]:
+        """Return detected faces in a BGR image, largest box first, at most ``max_faces``."""
+        found = [d for d in self.detector.detect(image)
+                 if min(d.box.width, d.box.height) >= min_face]
+        found.sort(key=lambda d: d.box.area, reverse=True)
+        return found[:max_faces]
+
+    def embed(self, image: np.ndarray, detection: Detection) -> np.ndarray:
+        """Return the unit-length recognition embedding of one detected face."""
+        return self.embedder.embed(image, detection)
+
+    def analyze_face(self, image: np.ndarray, detection: Detection, request: Request) -> Face:
+        """Compute what ``request`` asks for on one detected face."""
+        face = Face(detection=detection)
+        if request.landmarks or request.pose:
+            points, pose = self.landmarker.fit(image, detection.box)
+            face = replace(
+                face,
+                landmarks68=tuple(Point(float(x), float(y)) for x, y in points),
+                landmarks=azure_landmarks(points) if request.landmarks else None,
+                pose=pose if request.pose else None,
+            )
+        if request.embedding:
+            face = replace(face, embedding=self.embed(image, detection))
+        return face
+
+    def analyze(self, image: np.ndarray, request: Request | None = None) -> list[Face]:
+        """Detect faces in a BGR image and analyse each as ``request`` asks; largest first."""
+        request = request or Request()
+        detections = self.detect(image, request.max_faces, request.min_face)
+        return [self.analyze_face(image, d, request) for d in detections]
+
+
+def open_analyzer(models_root: Path | None = None) -> Analyzer:
+    """Return an Analyzer over the model cache at ``models_root`` (default: ``$ROSTRO_HOME``)."""
+    return Analyzer(ModelCache(models_root))

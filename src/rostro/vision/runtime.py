@@ -1,0 +1,29 @@
+"""ONNX Runtime sessions configured for small CPU machines."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import onnxruntime as ort
+
+
+def default_threads() -> int:
+    """Threads per model: ``$ROSTRO_THREADS`` or 1 (requests run in parallel instead)."""
+    return max(1, int(os.environ.get("ROSTRO_THREADS", "1")))
+
+
+def session(path: Path, threads: int | None = None) -> ort.InferenceSession:
+    """Open an ONNX model on the CPU.
+
+    Spin-waiting is turned off: with several models run back to back on two cores, ONNX
+    Runtime's spinning threads steal time from each other and roughly double latency.
+    ``InferenceSession.run`` is thread-safe, so one session serves every request thread.
+    """
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
