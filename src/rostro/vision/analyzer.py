@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rostro.models.cache import ModelCache
+from rostro.vision.attributes import AttributeEngine
 from rostro.vision.detector import YuNetDetector
 from rostro.vision.embedder import SFaceEmbedder
 from rostro.vision.landmarks import TDDFALandmarker, azure_landmarks
@@ -28,6 +29,7 @@ class Request:
     landmarks: bool = False
     pose: bool = False
     embedding: bool = False
+    attributes: frozenset[str] = frozenset()  # see rostro.vision.attributes
     max_faces: int = MAX_FACES
     min_face: float = 0.0  # faces whose shorter side is below this many pixels are dropped
 
@@ -84,6 +86,10 @@ class Analyzer:
         return self._model("landmarker", lambda: TDDFALandmarker(
             self.cache.require("tddfa"), self.cache.require("tddfa-bfm")))
 
+    @property
+    def attributes(self) -> AttributeEngine:
+        return self._model("attributes", lambda: AttributeEngine(self))
+
     def load_all(self) -> None:
         """Load every model now instead of on first use."""
         _ = self.detector, self.embedder, self.landmarker
@@ -103,16 +109,19 @@ class Analyzer:
     def analyze_face(self, image: np.ndarray, detection: Detection, request: Request) -> Face:
         """Compute what ``request`` asks for on one detected face."""
         face = Face(detection=detection)
-        if request.landmarks or request.pose:
+        needs_pose = request.pose or "headPose" in request.attributes
+        if request.landmarks or needs_pose:
             points, pose = self.landmarker.fit(image, detection.box)
             face = replace(
                 face,
                 landmarks68=tuple(Point(float(x), float(y)) for x, y in points),
                 landmarks=azure_landmarks(points) if request.landmarks else None,
-                pose=pose if request.pose else None,
+                pose=pose if needs_pose else None,
             )
         if request.embedding:
             face = replace(face, embedding=self.embed(image, detection))
+        if request.attributes:
+            face = replace(face, attributes=self.attributes.run(image, face, request.attributes))
         return face
 
     def analyze(self, image: np.ndarray, request: Request | None = None) -> list[Face]:

@@ -1,0 +1,1 @@
+"""The Azure Face API contract: JSON shapes and spellings, errors, auth, limits, routes."""

@@ -1,0 +1,66 @@
+"""The ``rostro`` command. Each command group lives in its own module and registers itself.
+
+The commands are thin: they parse arguments, call the same functions the HTTP API uses and
+print. Errors a user can fix are printed as one line to stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from rostro import __version__
+
+# Modules with ``add_commands(subparsers)``; a module missing from this install is skipped.
+COMMAND_MODULES = (
+    "rostro.cli.models",
+    "rostro.cli.detect",
+    "rostro.cli.eval",
+    "rostro.cli.service",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of every ``rostro`` subcommand."""
+    parser = argparse.ArgumentParser(prog="rostro", description="Offline face analysis with the Azure Face API.")
+    parser.add_argument("--version", action="version", version=f"rostro {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.add_commands(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``rostro`` with ``argv`` (default: the process arguments); return the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the user sees one line; details with --verbose
+        from rostro.models.errors import ModelError
+
+        if isinstance(exc, ModelError):
+            print(f"rostro: {exc}", file=sys.stderr)
+            return 2
+        if args.verbose:
+            raise
+        print(f"rostro: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from rostro.cli import main
+
+sys.exit(main())
