@@ -17,5 +17,9 @@ def rostro_home() -> Path:
 
 
 def models_dir() -> Path:
-    """Return the folder that holds provisioned model files."""
-    return rostro_home() / "models"
+    """Return the folder of provisioned models: ``$ROSTRO_MODELS`` or ``$ROSTRO_HOME/models``.
+
+    A separate variable lets many test homes (databases, keys) share one model cache.
+    """
+    env = os.environ.get("ROSTRO_MODELS")
+    return Path(env).expanduser() if env else rostro_home() / "models"
