@@ -122,5 +122,5 @@ class TDDFALandmarker:
         yaw, pitch, roll = _angles(rotation)
         # 3DDFA's angles are in a y-up model frame; Azure's (see HeadPose) follow the image:
         # yaw > 0 turns towards the image's right, roll > 0 is clockwise, pitch > 0 looks up.
-        pose = HeadPose(pitch=pitch, roll=-roll, yaw=-yaw)
+        pose = HeadPose(pitch=-pitch, roll=-roll, yaw=-yaw)
         return np.stack([xs, ys], axis=1), pose

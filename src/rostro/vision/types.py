@@ -38,11 +38,11 @@ class Box:
 
 @dataclass(frozen=True)
 class HeadPose:
-    """Head rotation in degrees, Azure's conventions.
+    """Head rotation in degrees, seen from the camera.
 
-    pitch > 0: the face looks up; roll > 0: the face is tilted clockwise in the image (its
-    right eye, on the image's left, is higher... see docs/api.md for the checked convention);
-    yaw > 0: the face turns towards the image's right side.
+    roll > 0: the face is tilted clockwise in the image (Azure's convention: its docs rotate
+    the face rectangle clockwise by roll). yaw > 0: the face turns towards the image's right
+    (the person's left). pitch > 0: the face looks up. Tests pin these on real photos.
     """
 
     pitch: float
