@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from rostro.models.fetch import read_member
-from rostro.models.manifest import artifact
+from rostro.models.cache import ModelCache
 from rostro.models.pull import archives_dir
 
 
 def original_member(name: str) -> bytes:
-    item = artifact(name)
+    item = ModelCache().artifact(name)
     archive = archives_dir() / item.source.filename
     if not archive.is_file():
         pytest.skip(f"package archive {archive.name} not kept in {archives_dir()}")
@@ -21,7 +21,7 @@ def original_member(name: str) -> bytes:
 @pytest.fixture()
 def original_file(tmp_path):
     def write(name: str):
-        path = tmp_path / artifact(name).member.split("/")[-1]
+        path = tmp_path / ModelCache().artifact(name).member.split("/")[-1]
         path.write_bytes(original_member(name))
         return str(path)
 

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from rostro.models.cache import ModelCache
-from rostro.models.manifest import ARTIFACTS
 from rostro.models.pull import archives_dir, pull
 
 
@@ -44,7 +43,7 @@ def _pull(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     cache = ModelCache()
     bad = 0
-    for item in ARTIFACTS:
+    for item in cache.artifacts:
         path = cache.path(item.name)
         if not path.is_file():
             status = "missing"

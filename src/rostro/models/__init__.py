@@ -6,7 +6,7 @@ operator runs ``rostro models pull``.
 
 from rostro.models.cache import ModelCache
 from rostro.models.errors import ModelError, ModelMissing, ProvisioningError
-from rostro.models.manifest import ARTIFACTS, Artifact, Source, artifact
+from rostro.models.manifest import ARTIFACTS, Artifact, Source
 
 __all__ = [
     "ARTIFACTS",
@@ -16,5 +16,4 @@ __all__ = [
     "ModelMissing",
     "ProvisioningError",
     "Source",
-    "artifact",
 ]

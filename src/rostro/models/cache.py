@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rostro.config import models_dir
 from rostro.models.errors import ModelMissing
-from rostro.models.manifest import ARTIFACTS, Artifact, artifact
+from rostro.models.manifest import ARTIFACTS, Artifact
 
 
 def sha256_file(path: Path) -> str:
@@ -35,14 +35,27 @@ class CacheEntry:
 
 
 class ModelCache:
-    """A folder of provisioned models (default ``$ROSTRO_HOME/models``)."""
+    """A folder of provisioned models (default ``$ROSTRO_MODELS`` / ``$ROSTRO_HOME/models``).
 
-    def __init__(self, root: Path | None = None) -> None:
+    ``artifacts`` is the manifest the cache serves (the pinned list by default; tests pass
+    their own).
+    """
+
+    def __init__(self, root: Path | None = None, artifacts: tuple[Artifact, ...] = ARTIFACTS) -> None:
         self.root = Path(root) if root is not None else models_dir()
+        self.artifacts = artifacts
+
+    def artifact(self, name: str) -> Artifact:
+        """Return the manifest entry called ``name``; KeyError naming the known ones."""
+        for item in self.artifacts:
+            if item.name == name:
+                return item
+        known = ", ".join(a.name for a in self.artifacts)
+        raise KeyError(f"unknown model '{name}' (known: {known})")
 
     def path(self, name: str) -> Path:
         """Return where the artifact called ``name`` lives (whether present or not)."""
-        return self.root / artifact(name).filename
+        return self.root / self.artifact(name).filename
 
     def require(self, name: str) -> Path:
         """Return the path of a provisioned artifact or raise ModelMissing naming the fix."""
@@ -61,7 +74,7 @@ class ModelCache:
     def entries(self) -> list[CacheEntry]:
         """Return one entry per known artifact, present or missing."""
         entries = []
-        for item in ARTIFACTS:
+        for item in self.artifacts:
             path = self.root / item.filename
             present = path.is_file()
             entries.append(

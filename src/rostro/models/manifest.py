@@ -123,11 +123,3 @@ ARTIFACTS: tuple[Artifact, ...] = (
     ),
 )
 
-
-def artifact(name: str) -> Artifact:
-    """Return the artifact called ``name``; raise KeyError naming the known ones."""
-    for item in ARTIFACTS:
-        if item.name == name:
-            return item
-    known = ", ".join(a.name for a in ARTIFACTS)
-    raise KeyError(f"unknown model '{name}' (known: {known})")

@@ -14,7 +14,7 @@ from rostro.models.cache import ModelCache
 from rostro.models.convert import CONVERTERS
 from rostro.models.errors import ProvisioningError
 from rostro.models.fetch import obtain_archive, read_member
-from rostro.models.manifest import ARTIFACTS, Artifact
+from rostro.models.manifest import Artifact
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,10 @@ def pull(
     """
     cache = cache or ModelCache()
     wanted = set(names) if names else None
-    items = [a for a in ARTIFACTS if wanted is None or a.name in wanted]
+    unknown = sorted(wanted - {a.name for a in cache.artifacts}) if wanted else []
+    if unknown:
+        raise ProvisioningError(f"unknown model(s): {', '.join(unknown)}")
+    items = [a for a in cache.artifacts if wanted is None or a.name in wanted]
     paths = []
     with tqdm(items, desc="models", unit="model", disable=not progress) as bar:
         for item in bar:
