@@ -15,13 +15,14 @@ def original_member(name: str) -> bytes:
     archive = archives_dir() / item.source.filename
     if not archive.is_file():
         pytest.skip(f"package archive {archive.name} not kept in {archives_dir()}")
-    return read_member(archive, item.member)
+    [member] = item.members
+    return read_member(archive, member.path)
 
 
 @pytest.fixture()
 def original_file(tmp_path):
     def write(name: str):
-        path = tmp_path / ModelCache().artifact(name).member.split("/")[-1]
+        path = tmp_path / ModelCache().artifact(name).members[0].path.split("/")[-1]
         path.write_bytes(original_member(name))
         return str(path)
 

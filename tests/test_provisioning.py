@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import zipfile
@@ -12,7 +13,7 @@ import pytest
 from rostro.cli import main
 from rostro.models.cache import ModelCache
 from rostro.models.errors import ModelMissing, ProvisioningError
-from rostro.models.manifest import Artifact, Source
+from rostro.models.manifest import Artifact, Member, Source
 from rostro.models.pull import pull
 
 
@@ -46,7 +47,8 @@ def archive_dir(tmp_path: Path) -> Path:
 def _manifest(archive_dir: Path, archive_sha: str | None = None) -> tuple[Artifact, ...]:
     wheel = archive_dir / "tinypkg-1.0-py3-none-any.whl"
     source = Source("pypi", "tinypkg", "1.0", wheel.name, archive_sha or _sha(wheel.read_bytes()))
-    return (Artifact("tiny", "test model", source, "tinypkg/model.onnx", _sha(_tiny_onnx()),
+    return (Artifact("tiny", "test model", source,
+                     (Member("tinypkg/model.onnx", _sha(_tiny_onnx())),),
                      "copy", "tiny.onnx", "MIT"),)
 
 
@@ -86,8 +88,7 @@ def test_corrupted_archive_is_refused_and_cache_untouched(home, archive_dir):
 
 def test_member_hash_mismatch_is_refused(home, archive_dir):
     [item] = _manifest(archive_dir)
-    wrong = Artifact(item.name, item.task, item.source, item.member, "f" * 64, item.converter,
-                     item.filename, item.license)
+    wrong = dataclasses.replace(item, members=(Member(item.members[0].path, "f" * 64),))
     with pytest.raises(ProvisioningError, match="tinypkg/model.onnx"):
         pull(ModelCache(artifacts=(wrong,)), from_dir=archive_dir, progress=False)
     assert not (home / "models" / "tiny.onnx").exists()

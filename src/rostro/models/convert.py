@@ -1,18 +1,21 @@
-"""Converters that turn a file shipped in a registry package into what the engine loads.
+"""Converters that turn files shipped in a registry package into what the engine loads.
 
-They run once, at provisioning time. Each takes the original bytes and returns the bytes to
-store. Tests compare every converted model numerically with the original runtime.
+They run once, at provisioning time. Each takes the artifact's original files (archive member
+path -> bytes) and returns the bytes to store; most read one file and are written as
+``bytes -> bytes`` functions wrapped by ``_one_file``. Tests compare every converted model
+numerically with the original runtime.
 """
 
 from __future__ import annotations
 
 import ast
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from rostro.models.errors import ProvisioningError
+from rostro.models.tfjs import tfjs_graph_model
 
 
 def copy(data: bytes) -> bytes:
@@ -138,9 +141,22 @@ def tddfa_constants(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-CONVERTERS: dict[str, Callable[[bytes], bytes]] = {
-    "copy": copy,
-    "onnx_dequantize": onnx_dequantize,
-    "onnx_dequantize_dynamic_hw": onnx_dequantize_dynamic_hw,
-    "tddfa_constants": tddfa_constants,
+def _one_file(convert: Callable[[bytes], bytes]) -> Callable[[Mapping[str, bytes]], bytes]:
+    """Adapt a one-file converter to the artifact interface (member path -> bytes)."""
+
+    def run(files: Mapping[str, bytes]) -> bytes:
+        if len(files) != 1:
+            raise ProvisioningError(f"{convert.__name__} converts one file, got {sorted(files)}")
+        return convert(next(iter(files.values())))
+
+    run.__name__ = convert.__name__
+    return run
+
+
+CONVERTERS: dict[str, Callable[[Mapping[str, bytes]], bytes]] = {
+    "copy": _one_file(copy),
+    "onnx_dequantize": _one_file(onnx_dequantize),
+    "onnx_dequantize_dynamic_hw": _one_file(onnx_dequantize_dynamic_hw),
+    "tddfa_constants": _one_file(tddfa_constants),
+    "tfjs_graph_model": tfjs_graph_model,
 }

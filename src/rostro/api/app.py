@@ -1,0 +1,100 @@
+"""The FastAPI application of ``rostro serve``.
+
+``create_app`` builds it from ServiceSettings; ``app_from_environment`` is the factory
+uvicorn calls in each worker process. Routers are listed in ``ROUTERS`` (each module exposes
+``router``); a new resource family adds its module there. Route paths are declared in
+lowercase (the edge middleware lowercases known segments of incoming paths).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from contextlib import asynccontextmanager
+
+from anyio import CapacityLimiter
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+
+from rostro import __version__
+from rostro.api.errors import ApiError, bad_argument, invalid_body, method_not_allowed, not_found
+from rostro.api.middleware import EdgeMiddleware
+from rostro.api.settings import ServiceSettings
+from rostro.api.state import ServiceState
+from rostro.models.cache import ModelCache
+from rostro.store.db import open_database
+from rostro.vision.analyzer import Analyzer
+
+log = logging.getLogger(__name__)
+
+ROUTERS = (
+    "rostro.api.detect",
+    "rostro.api.usage",
+)
+
+DESCRIPTION = """\
+A self-hosted, offline Face API that speaks Azure's Face REST API v1.0.
+
+Authenticate with the `Ocp-Apim-Subscription-Key` header (key 1 or key 2 of a resource:
+`rostro keys show NAME`). Errors are always `{"error": {"code", "message"}}`.
+"""
+
+
+async def _api_error(_request: Request, exc: ApiError):
+    return exc.response()
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException):
+    if exc.status_code == 404:
+        return not_found().response()
+    if exc.status_code == 405:
+        return method_not_allowed((exc.headers or {}).get("Allow")).response()
+    return ApiError(exc.status_code, str(exc.status_code), str(exc.detail)).response()
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError):
+    for error in exc.errors():
+        location = error.get("loc", ())
+        if location and location[0] in ("query", "path", "header") and len(location) > 1:
+            return bad_argument(f"Invalid argument {location[1]}.").response()
+    return invalid_body().response()
+
+
+def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | None = None) -> FastAPI:
+    """Return the service application. The database is opened (and migrated) and the models
+    are loaded when the application starts; pass ``analyzer`` to reuse loaded models."""
+    settings = settings or ServiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        database = open_database(settings.database_path())
+        engine = analyzer or Analyzer(ModelCache(settings.models_path()))
+        engine.load_all()
+        app.state.service = ServiceState(
+            settings=settings, database=database, analyzer=engine,
+            fetch_policy=settings.fetch_policy(),
+            inference=CapacityLimiter(settings.threads()),
+            downloads=CapacityLimiter(settings.download_threads),
+        )
+        log.info("service ready: database %s", database.path)
+        try:
+            yield
+        finally:
+            database.close()
+
+    app = FastAPI(title="Rostro Face API", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan, redirect_slashes=False)
+    for name in ROUTERS:
+        app.include_router(importlib.import_module(name).router)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(EdgeMiddleware, routes_of=app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Uvicorn factory: the application for the settings in ``$ROSTRO_SERVICE_SETTINGS``."""
+    return create_app(ServiceSettings.from_environment())

@@ -1,0 +1,219 @@
+"""``POST /face/v1.0/detect``: Face - Detect With Url / With Stream."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import anyio.to_thread
+import numpy as np
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from rostro.api.auth import authorize
+from rostro.api.errors import bad_argument, image_too_big, invalid_image, unsupported_feature
+from rostro.api.faces import ATTRIBUTE_FORMATTERS, detected_face
+from rostro.api.images import image_media_type, request_image
+from rostro.api.params import Query, QueryParam, parse_csv
+from rostro.api.state import ServiceState, service_state
+from rostro.store.faces import StoredFace, save_faces
+from rostro.store.resources import ResourceRef
+from rostro.vision.analyzer import MAX_FACES, Analyzer
+from rostro.vision.analyzer import Request as AnalysisRequest
+from rostro.vision.attributes import supported_attributes
+from rostro.vision.errors import ImageError, ImageTooLarge
+from rostro.vision.image import decode_image
+from rostro.vision.types import Face
+
+# Every attribute name Azure's v1.0 Detect accepts, in the spec's order.
+AZURE_ATTRIBUTES = (
+    "age", "gender", "headPose", "smile", "facialHair", "glasses", "emotion", "hair", "makeup",
+    "occlusion", "accessories", "blur", "exposure", "noise", "mask", "qualityForRecognition",
+)
+DETECTION_MODELS = ("detection_01", "detection_02", "detection_03")
+RECOGNITION_MODELS = ("recognition_01", "recognition_02", "recognition_03", "recognition_04")
+# Which attributes each detection model can return (Azure's matrix).
+MODEL_ATTRIBUTES = {
+    "detection_01": tuple(a for a in AZURE_ATTRIBUTES if a != "mask"),
+    "detection_02": (),
+    "detection_03": ("headPose", "mask", "qualityForRecognition"),
+}
+QUALITY_MODELS = ("recognition_03", "recognition_04")
+
+MIN_FACE = 36  # pixels, for images up to 1920x1080; proportionally more above
+
+RETURN_FACE_ID = QueryParam(
+    "returnFaceId", "boolean", True,
+    "Return faceIds of the detected faces (kept for faceIdTimeToLive seconds).")
+RETURN_LANDMARKS = QueryParam(
+    "returnFaceLandmarks", "boolean", False, "Return the 27 face landmarks.")
+RETURN_ATTRIBUTES = QueryParam(
+    "returnFaceAttributes", "csv", None,
+    "Comma-separated attribute names, no spaces, e.g. `age,gender`. 'detection_01' supports "
+    "all but mask; 'detection_02' none; 'detection_03' headPose, mask and "
+    "qualityForRecognition (which needs recognition_03 or recognition_04).",
+    enum=AZURE_ATTRIBUTES)
+RECOGNITION_MODEL = QueryParam(
+    "recognitionModel", "string", "recognition_01",
+    "Recognition model the faceIds are associated with.", enum=RECOGNITION_MODELS,
+    invalid_message="'recognitionModel' is invalid.")
+RETURN_RECOGNITION_MODEL = QueryParam(
+    "returnRecognitionModel", "boolean", False, "Return 'recognitionModel' in each face.")
+DETECTION_MODEL = QueryParam(
+    "detectionModel", "string", "detection_01", "Detection model.", enum=DETECTION_MODELS,
+    invalid_message="'detectionModel' is invalid.")
+FACE_ID_TTL = QueryParam(
+    "faceIdTimeToLive", "integer", 86400, "Seconds the faceIds are kept (60 to 86400).",
+    minimum=60, maximum=86400, range_message="Argument faceIdTimeToLive out of range.")
+DETECT_PARAMS = (RETURN_FACE_ID, RETURN_LANDMARKS, RETURN_ATTRIBUTES, RECOGNITION_MODEL,
+                 RETURN_RECOGNITION_MODEL, DETECTION_MODEL, FACE_ID_TTL)
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    """The parsed query of one Detect call."""
+
+    return_face_id: bool = True
+    return_landmarks: bool = False
+    attributes: tuple[str, ...] = ()
+    recognition_model: str = "recognition_01"
+    return_recognition_model: bool = False
+    detection_model: str = "detection_01"
+    face_id_ttl: int = 86400
+
+
+def engine_attributes() -> frozenset[str]:
+    """Attributes this installation can compute and spell the Azure way."""
+    return supported_attributes() & frozenset(ATTRIBUTE_FORMATTERS)
+
+
+def parse_detect_params(query: Query) -> DetectParams:
+    """Parse and check Detect's query against Azure's rules (400 BadArgument on error)."""
+    params = DetectParams(
+        return_face_id=query.get(RETURN_FACE_ID),
+        return_landmarks=query.get(RETURN_LANDMARKS),
+        attributes=parse_csv(query.raw(RETURN_ATTRIBUTES.name), AZURE_ATTRIBUTES,
+                             RETURN_ATTRIBUTES.name),
+        recognition_model=query.get(RECOGNITION_MODEL),
+        return_recognition_model=query.get(RETURN_RECOGNITION_MODEL),
+        detection_model=query.get(DETECTION_MODEL),
+        face_id_ttl=query.get(FACE_ID_TTL),
+    )
+    model = params.detection_model
+    if model == "detection_02":
+        if params.attributes:
+            raise bad_argument("'returnFaceAttributes' is not supported by detection_02.")
+        if params.return_landmarks:
+            raise bad_argument("'returnLandmarks' is not supported by detection_02.")
+    allowed = MODEL_ATTRIBUTES[model]
+    if any(name not in allowed for name in params.attributes):
+        raise bad_argument(f"Only face attributes '{','.join(allowed).lower()}' are supported "
+                           f"by {model}.")
+    if ("qualityForRecognition" in params.attributes
+            and params.recognition_model not in QUALITY_MODELS):
+        raise bad_argument("'qualityForRecognition' is only supported when 'recognitionModel' "
+                           "is 'recognition_03' or 'recognition_04'.")
+    return params
+
+
+def check_engine_support(attributes: tuple[str, ...]) -> None:
+    """403 UnsupportedFeature naming the valid Azure attributes this engine cannot compute."""
+    missing = [name for name in attributes if name not in engine_attributes()]
+    if missing:
+        raise unsupported_feature(
+            f"Face attribute(s) '{','.join(missing)}' are not supported by this service. "
+            f"Supported: '{','.join(a for a in AZURE_ATTRIBUTES if a in engine_attributes())}'.")
+
+
+def minimum_face(width: int, height: int) -> float:
+    """Azure's smallest detectable face: 36 px up to 1920x1080, proportionally more above."""
+    scale = max(1.0, max(width, height) / 1920, min(width, height) / 1080)
+    return MIN_FACE * scale
+
+
+def analyze_image(analyzer: Analyzer, data: bytes, params: DetectParams) -> list[Face]:
+    """Decode ``data`` and analyse it as ``params`` ask (runs in an inference thread)."""
+    try:
+        image = decode_image(data)
+    except ImageTooLarge:
+        raise image_too_big() from None
+    except ImageError:
+        raise invalid_image() from None
+    height, width = image.shape[:2]
+    request = AnalysisRequest(
+        landmarks=params.return_landmarks,
+        embedding=params.return_face_id,
+        attributes=frozenset(params.attributes),
+        max_faces=MAX_FACES,
+        min_face=minimum_face(width, height),
+    )
+    return analyzer.analyze(image, request)
+
+
+def remember_faces(state: ServiceState, resource: ResourceRef, faces: list[Face],
+                   params: DetectParams) -> list[str]:
+    """Store each face's embedding under a new faceId for ``params.face_id_ttl`` seconds."""
+    now = time.time()
+    entries = [StoredFace(
+        face_id=str(uuid.uuid4()), resource_id=resource.id,
+        recognition_model=params.recognition_model, detection_model=params.detection_model,
+        embedding=np.asarray(face.embedding, dtype=np.float32), created_at=now,
+        expires_at=now + params.face_id_ttl) for face in faces]
+    with state.database.transaction() as connection:
+        save_faces(connection, entries, now)
+    return [entry.face_id for entry in entries]
+
+
+DETECT_EXAMPLE = [{
+    "faceId": "c5c24a82-6845-4031-9d5d-978df9175426",
+    "recognitionModel": "recognition_01",
+    "faceRectangle": {"top": 54, "left": 394, "width": 78, "height": 78},
+    "faceAttributes": {"headPose": {"pitch": 1.6, "roll": 2.1, "yaw": 3.0}},
+}]
+
+OPENAPI = {
+    "parameters": [param.openapi() for param in DETECT_PARAMS],
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {
+                "type": "object", "required": ["url"],
+                "properties": {"url": {"type": "string", "format": "uri",
+                                       "description": "Public http(s) URL of the image."}}}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+    "responses": {
+        "200": {"description": "Faces, largest first (at most 100; `[]` when none).",
+                "content": {"application/json": {"example": DETECT_EXAMPLE}}},
+        "default": {"description": "Error: `{\"error\": {\"code\", \"message\"}}`."},
+    },
+}
+
+router = APIRouter()
+
+
+@router.post(
+    "/face/v1.0/detect", name="Detect", operation_id="Face_Detect", tags=["Face"],
+    summary="Detect human faces in an image (JSON {url} or raw image bytes)",
+    description="Detect faces; optionally return faceIds, landmarks and attributes. JPEG, "
+                "PNG, GIF (first frame) and BMP from 1 KB to 6 MB and up to 4096x4096.",
+    openapi_extra=OPENAPI, response_class=JSONResponse,
+)
+async def detect(request: Request, resource: ResourceRef = Depends(authorize)) -> JSONResponse:
+    state = service_state(request)
+    params = parse_detect_params(Query(request.query_params))
+    image_media_type(request)
+    check_engine_support(params.attributes)
+    data = await request_image(request, state)
+    faces = await anyio.to_thread.run_sync(analyze_image, state.analyzer, data, params,
+                                           limiter=state.inference)
+    face_ids = (await run_in_threadpool(remember_faces, state, resource, faces, params)
+                if params.return_face_id else [None] * len(faces))
+    model = params.recognition_model if params.return_recognition_model else None
+    return JSONResponse([
+        detected_face(face, face_id=face_id, recognition_model=model,
+                      landmarks=params.return_landmarks, attributes=params.attributes)
+        for face, face_id in zip(faces, face_ids)])

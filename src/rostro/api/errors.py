@@ -1,0 +1,135 @@
+"""Azure's error catalogue: every error leaves the service as
+``{"error": {"code": ..., "message": ...}}`` with Azure's status, code and message.
+
+Codes and messages follow the live service (see docs/api.md for the table and for the few
+messages that are Rostro's own where Azure's exact text is unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.responses import JSONResponse
+
+REQUEST_ID_HEADER = "apim-request-id"
+
+MISSING_KEY = ("Access denied due to missing subscription key. Make sure to include "
+               "subscription key when making requests to an API.")
+INVALID_KEY = ("Access denied due to invalid subscription key or wrong API endpoint. Make sure "
+               "to provide a valid key for an active subscription and use a correct regional "
+               "API endpoint for your resource.")
+
+
+class ApiError(Exception):
+    """An error answer: HTTP ``status``, Azure ``code`` and ``message``, extra ``headers``."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def response(self) -> JSONResponse:
+        """Return the JSON response for this error."""
+        return error_response(self.status, self.code, self.message, self.headers)
+
+
+def error_response(status: int, code: str, message: str,
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """Return ``{"error": {"code", "message"}}`` with ``status``."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
+                        headers=dict(headers or {}))
+
+
+def bad_argument(message: str) -> ApiError:
+    """400 BadArgument, e.g. ``Invalid argument returnFaceAttributes.``"""
+    return ApiError(400, "BadArgument", message)
+
+
+def invalid_argument(name: str) -> ApiError:
+    """400 BadArgument ``Invalid argument NAME.`` (a parameter that does not parse)."""
+    return bad_argument(f"Invalid argument {name}.")
+
+
+def invalid_body() -> ApiError:
+    return bad_argument("Request body is invalid.")
+
+
+def json_parsing_error() -> ApiError:
+    return bad_argument("JSON parsing error.")
+
+
+def invalid_media_type() -> ApiError:
+    return ApiError(415, "BadArgument", "Invalid Media Type.")
+
+
+def invalid_url(detail: str | None = None) -> ApiError:
+    """400 InvalidURL: ``Invalid image URL.``, or the download-error message with ``detail``."""
+    if detail is None:
+        return ApiError(400, "InvalidURL", "Invalid image URL.")
+    return ApiError(400, "InvalidURL", "Invalid image URL or error downloading from target "
+                    f"server. Remote server error returned: \"{detail}\"")
+
+
+def invalid_image() -> ApiError:
+    return ApiError(400, "InvalidImage", "Decoding error, image format unsupported.")
+
+
+def image_too_small() -> ApiError:
+    return ApiError(400, "InvalidImageSize", "Image size is too small.")
+
+
+def image_too_big() -> ApiError:
+    return ApiError(400, "InvalidImageSize", "Image size is too big.")
+
+
+def missing_key() -> ApiError:
+    return ApiError(401, "401", MISSING_KEY)
+
+
+def invalid_key() -> ApiError:
+    return ApiError(401, "401", INVALID_KEY)
+
+
+def unsupported_feature(message: str) -> ApiError:
+    """403 UnsupportedFeature: something valid in Azure that this service cannot do."""
+    return ApiError(403, "UnsupportedFeature", message)
+
+
+def rate_limited(operation: str, tier: str, retry_after: int) -> ApiError:
+    """429 with Retry-After, worded as the live service words it for the tier."""
+    unit = "second" if retry_after == 1 else "seconds"
+    advice = ("To increase your rate limit switch to a paid tier." if tier == "F0" else
+              "Please contact Azure support service if you would like to further increase "
+              "the default rate limit.")
+    return ApiError(
+        429, "429",
+        f"Requests to the {operation} Operation under Face API - v1.0 have exceeded rate limit "
+        f"of your current Face {tier} pricing tier. Please retry after {retry_after} {unit}. "
+        f"{advice}",
+        {"Retry-After": str(retry_after)})
+
+
+def quota_exceeded(tier: str, retry_after: int) -> ApiError:
+    """403 when the month's call volume is used up; Retry-After is the time to next month."""
+    days = max(1, -(-retry_after // 86400))
+    return ApiError(
+        403, "403",
+        f"Out of call volume quota for FaceAPI {tier} pricing tier. Please retry after {days} "
+        f"{'day' if days == 1 else 'days'}. To increase your call volume switch to a paid tier.",
+        {"Retry-After": str(retry_after)})
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "404", "Resource not found")
+
+
+def method_not_allowed(allow: str | None = None) -> ApiError:
+    return ApiError(405, "405", "Method not allowed", {"Allow": allow} if allow else None)
+
+
+def internal_error(request_id: str) -> ApiError:
+    return ApiError(500, "InternalServerError",
+                    f"An internal server error occurred. Request id: {request_id}.")

@@ -1,0 +1,122 @@
+"""The image of a request: raw bytes (``application/octet-stream``, chunked or not) or a JSON
+``{"url": ...}`` fetched with the safe fetcher; size limits as Azure's (1 KB to 6 MB).
+
+Also the JSON body reader every operation uses: ``null`` fields count as absent and an empty
+body is ``None`` (each operation decides whether that is acceptable).
+"""
+
+from __future__ import annotations
+
+import json
+
+import anyio.to_thread
+from starlette.requests import Request
+
+from rostro.api.errors import (
+    image_too_big, image_too_small, invalid_body, invalid_media_type, invalid_url,
+    json_parsing_error,
+)
+from rostro.api.fetch import FetchError, FetchRefused, FetchStatus, FetchTooLarge, fetch_bytes
+from rostro.api.state import ServiceState
+
+MIN_IMAGE_BYTES = 1024
+MAX_IMAGE_BYTES = 6 * 1024 * 1024
+MAX_JSON_BYTES = 1024 * 1024
+# An oversized body is read to the end (and dropped) up to this size, so the client gets a
+# clean JSON error instead of a reset connection; past it the connection is simply closed.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+JSON = "application/json"
+STREAM = "application/octet-stream"
+
+
+def media_type(request: Request) -> str:
+    """Return the request's media type, lowercased, without parameters ('' if none)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def image_media_type(request: Request) -> str:
+    """Return JSON or STREAM for an image-carrying request; 415 for anything else."""
+    kind = media_type(request)
+    if kind not in (JSON, STREAM):
+        raise invalid_media_type()
+    return kind
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """Return the body (chunked transfer included) if it is at most ``limit`` bytes;
+    otherwise drain it and return None."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_LIMIT:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > DRAIN_LIMIT:
+            break
+        if size <= limit:
+            chunks.append(chunk)
+    return b"".join(chunks) if size <= limit else None
+
+
+async def read_json_object(request: Request) -> dict[str, object] | None:
+    """Return the JSON object in the body without its null fields, or None for an empty
+    body. Raises BadArgument for malformed JSON or a body that is not an object."""
+    raw = await read_body(request, MAX_JSON_BYTES)
+    if raw is None:
+        raise invalid_body()
+    if not raw.strip():
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise json_parsing_error() from None
+    if not isinstance(value, dict):
+        raise invalid_body()
+    return {key: item for key, item in value.items() if item is not None}
+
+
+def _download_error(exc: FetchError):
+    if isinstance(exc, FetchTooLarge):
+        return image_too_big()
+    if isinstance(exc, FetchRefused):
+        return invalid_url()
+    if isinstance(exc, FetchStatus):
+        return invalid_url(f"Response status code does not indicate success: {exc.status} "
+                           f"({exc.reason}).")
+    return invalid_url("An error occurred while sending the request.")
+
+
+async def fetch_image(url: object, state: ServiceState) -> bytes:
+    """Download the image at ``url`` under the service's policy (in a download thread)."""
+    if not isinstance(url, str) or not url.strip():
+        raise invalid_url()
+    try:
+        return await anyio.to_thread.run_sync(fetch_bytes, url.strip(), state.fetch_policy,
+                                              limiter=state.downloads)
+    except FetchError as exc:
+        raise _download_error(exc) from None
+
+
+def check_image_size(data: bytes) -> bytes:
+    """Return ``data`` if its size is within 1 KB..6 MB; InvalidImageSize otherwise."""
+    if len(data) < MIN_IMAGE_BYTES:
+        raise image_too_small()
+    if len(data) > MAX_IMAGE_BYTES:
+        raise image_too_big()
+    return data
+
+
+async def request_image(request: Request, state: ServiceState) -> bytes:
+    """Return the image bytes of a Detect/AddFace-style request: the octet-stream body, or
+    the download of the JSON body's ``url``."""
+    kind = image_media_type(request)
+    if kind == STREAM:
+        data = await read_body(request, MAX_IMAGE_BYTES)
+        if data is None:
+            raise image_too_big()
+        return check_image_size(data)
+    body = await read_json_object(request)
+    if body is None:
+        raise invalid_body()
+    return check_image_size(await fetch_image(body.get("url"), state))

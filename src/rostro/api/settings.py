@@ -1,0 +1,62 @@
+"""How the service runs: where its database and models are, and the URL-fetching rules.
+
+``rostro serve`` builds the settings once and passes them to each worker process through the
+``ROSTRO_SERVICE_SETTINGS`` environment variable (JSON), so every worker runs the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rostro.api.fetch import FetchPolicy
+
+ENVIRONMENT_VARIABLE = "ROSTRO_SERVICE_SETTINGS"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """``database``: SQLite file (default ``$ROSTRO_HOME/rostro.db``); ``models``: model
+    cache (default ``$ROSTRO_MODELS`` or ``$ROSTRO_HOME/models``); ``allow_private_urls`` and
+    ``allowed_hosts``: which image URLs may point at non-public addresses;
+    ``inference_threads``: images analysed at once per process (0: one per CPU core);
+    ``download_threads``: image URLs fetched at once per process."""
+
+    database: str | None = None
+    models: str | None = None
+    allow_private_urls: bool = False
+    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+    inference_threads: int = 0
+    download_threads: int = 32
+
+    def fetch_policy(self) -> FetchPolicy:
+        """Return the URL fetcher's policy for these settings."""
+        return FetchPolicy(allow_private=self.allow_private_urls,
+                           allowed_hosts=frozenset(h.lower() for h in self.allowed_hosts))
+
+    def database_path(self) -> Path | None:
+        return Path(self.database) if self.database else None
+
+    def models_path(self) -> Path | None:
+        return Path(self.models) if self.models else None
+
+    def threads(self) -> int:
+        """Return the number of images analysed at once."""
+        return self.inference_threads if self.inference_threads > 0 else (os.cpu_count() or 1)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServiceSettings:
+        values = json.loads(text)
+        values["allowed_hosts"] = tuple(values.get("allowed_hosts") or ())
+        return cls(**values)
+
+    @classmethod
+    def from_environment(cls) -> ServiceSettings:
+        """Return the settings in ``$ROSTRO_SERVICE_SETTINGS`` (defaults when unset)."""
+        text = os.environ.get(ENVIRONMENT_VARIABLE)
+        return cls.from_json(text) if text else cls()

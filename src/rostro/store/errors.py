@@ -1,0 +1,17 @@
+"""Errors of the storage room; the CLI prints them, the API maps them to Azure errors."""
+
+
+class StoreError(Exception):
+    """Base class for storage errors."""
+
+
+class InvalidName(StoreError, ValueError):
+    """A resource name or tier that the store does not accept."""
+
+
+class NotFound(StoreError, LookupError):
+    """The named object does not exist."""
+
+
+class AlreadyExists(StoreError):
+    """An object with that name already exists."""

@@ -1,0 +1,79 @@
+"""The tables. Times are UNIX seconds (floats, UTC).
+
+New tables (person groups, face lists, ...) subclass ``Base`` in their own module and are
+created by a new entry in ``rostro.store.migrations.MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Rostro table."""
+
+
+class SchemaMigration(Base):
+    """One applied migration (see rostro.store.migrations)."""
+
+    __tablename__ = "schema_migrations"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    description: Mapped[str] = mapped_column(String(200))
+    applied_at: Mapped[float] = mapped_column(Float)
+
+
+class Resource(Base):
+    """A Face resource, as in the Azure portal: a name, a pricing tier and two keys."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ApiKey(Base):
+    """Key 1 or key 2 of a resource. The key is kept (the portal shows it) along with its
+    SHA-256, which is what requests are compared against, in constant time."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("resource_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(64))
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class UsageCounter(Base):
+    """Calls a resource made in one window: ``window`` is second, minute or month and
+    ``start`` the window's first second."""
+
+    __tablename__ = "usage_counters"
+
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+    window: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FaceIdEntry(Base):
+    """A faceId returned by Detect: its face's embedding, kept until ``expires_at``."""
+
+    __tablename__ = "face_ids"
+
+    face_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    recognition_model: Mapped[str] = mapped_column(String(32))
+    detection_model: Mapped[str] = mapped_column(String(32))
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding_dim: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

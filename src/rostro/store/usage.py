@@ -1,0 +1,149 @@
+"""Counting calls per resource and enforcing its tier.
+
+Counters are fixed windows aligned to UTC: the current second, the current minute and the
+current calendar month. ``admit`` checks the tier and counts the call in the same transaction,
+so concurrent workers cannot both take the last call of a window. Calls that are refused are
+not counted.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from rostro.store.models import UsageCounter
+from rostro.store.resources import ResourceRef, get_resource
+from rostro.store.tiers import Tier, get_tier
+
+
+def month_bounds(now: float) -> tuple[int, int]:
+    """Return (start, end) of the UTC calendar month containing ``now``, in UNIX seconds."""
+    day = datetime.fromtimestamp(now, tz=timezone.utc)
+    start = datetime(day.year, day.month, 1, tzinfo=timezone.utc)
+    days = calendar.monthrange(day.year, day.month)[1]
+    return int(start.timestamp()), int(start.timestamp()) + days * 86400
+
+
+def window_starts(now: float) -> dict[str, int]:
+    """Return the start of the current ``second``, ``minute`` and ``month`` windows."""
+    second = int(now)
+    return {"second": second, "minute": second - second % 60, "month": month_bounds(now)[0]}
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The verdict on one call. When refused, ``reason`` is ``rate`` (too many calls in the
+    tier's window; retry after ``retry_after`` seconds) or ``quota`` (the month is used up;
+    ``retry_after`` is the time until the next month)."""
+
+    allowed: bool
+    tier: Tier
+    reason: str | None = None
+    retry_after: int = 0
+
+
+def _counts(connection: Connection, resource_id: int, starts: dict[str, int]) -> dict[str, int]:
+    rows = connection.execute(
+        select(UsageCounter.window, UsageCounter.start, UsageCounter.calls)
+        .where(UsageCounter.resource_id == resource_id)).all()
+    counts = dict.fromkeys(starts, 0)
+    for window, start, calls in rows:
+        if starts.get(window) == start:
+            counts[window] = calls
+    return counts
+
+
+WINDOWS = ("second", "minute", "month")
+
+
+def record_calls(connection: Connection, resource_id: int, calls: int = 1,
+                 now: float | None = None, windows: tuple[str, ...] = WINDOWS) -> None:
+    """Add ``calls`` to the resource's current counters of ``windows`` (all by default) and
+    drop second and minute counters of past windows."""
+    starts = window_starts(time.time() if now is None else now)
+    for window in windows:
+        start = starts[window]
+        statement = sqlite_insert(UsageCounter).values(
+            resource_id=resource_id, window=window, start=start, calls=calls)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["resource_id", "window", "start"],
+            set_={"calls": UsageCounter.calls + calls}))
+    for window in ("second", "minute"):
+        connection.execute(delete(UsageCounter).where(
+            UsageCounter.resource_id == resource_id, UsageCounter.window == window,
+            UsageCounter.start < starts[window]))
+
+
+def admit(connection: Connection, resource: ResourceRef, now: float | None = None) -> Admission:
+    """Decide whether ``resource`` may make one more call now; count it if so."""
+    now = time.time() if now is None else now
+    tier = get_tier(resource.tier)
+    starts = window_starts(now)
+    counts = _counts(connection, resource.id, starts)
+    if tier.monthly_quota is not None and counts["month"] >= tier.monthly_quota:
+        return Admission(False, tier, "quota", max(1, math.ceil(month_bounds(now)[1] - now)))
+    if tier.rate_limit is not None and counts[tier.window_name] >= tier.rate_limit:
+        window_end = starts[tier.window_name] + tier.rate_window
+        return Admission(False, tier, "rate", max(1, math.ceil(window_end - now)))
+    record_calls(connection, resource.id, 1, now)
+    return Admission(True, tier)
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """A resource's balance: calls in the current second, minute and month, the tier's
+    limits and what remains (None where the tier has no limit)."""
+
+    resource: str
+    tier: str
+    calls_this_second: int
+    calls_this_minute: int
+    calls_this_month: int
+    rate_limit: int | None
+    rate_window: str
+    rate_remaining: int | None
+    monthly_quota: int | None
+    month_remaining: int | None
+    month_resets_at: int
+
+    def as_json(self) -> dict[str, object]:
+        """Return the report as the usage endpoint's JSON object."""
+        return {
+            "resource": self.resource,
+            "tier": self.tier,
+            "rateLimit": {"calls": self.rate_limit, "per": self.rate_window,
+                          "remaining": self.rate_remaining},
+            "callsThisSecond": self.calls_this_second,
+            "callsThisMinute": self.calls_this_minute,
+            "callsThisMonth": self.calls_this_month,
+            "monthlyQuota": self.monthly_quota,
+            "monthRemaining": self.month_remaining,
+            "monthResetsAt": datetime.fromtimestamp(self.month_resets_at, tz=timezone.utc)
+                                     .isoformat().replace("+00:00", "Z"),
+        }
+
+
+def usage_report(connection: Connection, name: str, now: float | None = None) -> UsageReport:
+    """Return the usage of resource ``name`` (NotFound if there is none)."""
+    now = time.time() if now is None else now
+    info = get_resource(connection, name)
+    tier = get_tier(info.tier)
+    counts = _counts(connection, info.id, window_starts(now))
+    rate_used = counts[tier.window_name]
+    return UsageReport(
+        resource=info.name, tier=tier.name,
+        calls_this_second=counts["second"], calls_this_minute=counts["minute"],
+        calls_this_month=counts["month"],
+        rate_limit=tier.rate_limit, rate_window=tier.window_name,
+        rate_remaining=None if tier.rate_limit is None else max(0, tier.rate_limit - rate_used),
+        monthly_quota=tier.monthly_quota,
+        month_remaining=None if tier.monthly_quota is None
+        else max(0, tier.monthly_quota - counts["month"]),
+        month_resets_at=month_bounds(now)[1],
+    )

@@ -1,0 +1,260 @@
+"""Fixtures for the service tests: a real `rostro serve` process on 127.0.0.1 with its own
+$ROSTRO_HOME, a local HTTP server for image URLs, and test images made from skimage.data."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+START_TIMEOUT = 90.0
+
+
+# ---------------------------------------------------------------------------------- images
+
+def encode(rgb: np.ndarray, fmt: str, **options) -> bytes:
+    """Encode an RGB array with Pillow (JPEG, PNG, GIF, BMP...)."""
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def png_header_only(width: int, height: int, size: int = 2048) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` followed by junk: decoding it would
+    need gigabytes, so a service must refuse it from the header alone."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    body = b"\x89PNG\r\n\x1a\n" + header
+    return body + chunk(b"IDAT", b"\0" * max(0, size - len(body) - 12))
+
+
+@pytest.fixture(scope="session")
+def astronaut_rgb() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+@pytest.fixture(scope="session")
+def images(astronaut_rgb) -> dict[str, bytes]:
+    """Named test images (bytes). ``face.jpg``: skimage's astronaut, one frontal face;
+    ``vga.jpg``: the same photo fitted into 640x480; ``two.jpg``: a large and a small face;
+    ``noface.jpg``: coffee cup; plus PNG/GIF/BMP copies and broken or out-of-limit files."""
+    from skimage import data
+
+    rgb = astronaut_rgb
+    vga = np.zeros((480, 640, 3), np.uint8)
+    vga[:, 80:560] = np.asarray(Image.fromarray(rgb).resize((480, 480)))
+    two = np.zeros((512, 768, 3), np.uint8)
+    two[:, :512] = rgb
+    two[128:384, 512:768] = np.asarray(Image.fromarray(rgb).resize((256, 256)))
+    tiny = encode(rgb[:16, :16], "PNG")
+    assert len(tiny) < 1024
+    noise = np.random.default_rng(0).integers(0, 255, (1400, 1400, 3), dtype=np.uint8)
+    return {
+        "face.jpg": encode(rgb, "JPEG", quality=90),
+        "face.png": encode(rgb, "PNG"),
+        "face.gif": encode(rgb, "GIF"),
+        "face.bmp": encode(rgb, "BMP"),
+        "vga.jpg": encode(vga, "JPEG", quality=90),
+        "two.jpg": encode(two, "JPEG", quality=90),
+        "noface.jpg": encode(data.coffee(), "JPEG", quality=90),
+        "tiny.png": tiny,
+        "huge.bmp": encode(noise, "BMP"),  # about 5.9 MB, valid (no face)
+        "toobig.bin": b"\xff\xd8\xff" + b"\0" * (6 * 1024 * 1024 + 10),
+        "bomb.png": png_header_only(30000, 30000),
+        "wide.png": png_header_only(4097, 64),
+        "notimage.txt": b"this is not an image " * 100,
+    }
+
+
+# ---------------------------------------------------------------------------- image server
+
+@dataclass
+class ImageServer:
+    """A local HTTP server for image URLs. ``/NAME`` serves ``files[NAME]``;
+    ``/slow/NAME`` waits for ``release`` first; ``/redirect/N/NAME`` redirects N times;
+    ``/status/CODE`` answers CODE."""
+
+    base: str
+    files: dict[str, bytes]
+    release: threading.Event = field(default_factory=threading.Event)
+    slow_started: threading.Event = field(default_factory=threading.Event)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path}"
+
+
+def _handler(server_state: ImageServer):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # keep test output quiet
+            pass
+
+        def _send(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            parts = self.path.lstrip("/").split("/")
+            if parts[0] == "slow":
+                server_state.slow_started.set()
+                server_state.release.wait(60)
+                parts = parts[1:]
+            if parts[0] == "redirect":
+                hops, rest = int(parts[1]), "/".join(parts[2:])
+                target = f"/redirect/{hops - 1}/{rest}" if hops > 1 else f"/{rest}"
+                self._send(302, headers={"Location": target})
+                return
+            if parts[0] == "status":
+                self._send(int(parts[1]), b"no")
+                return
+            name = "/".join(parts)
+            if name in server_state.files:
+                self._send(200, server_state.files[name], {"Content-Type": "image/jpeg"})
+            else:
+                self._send(404, b"not found")
+
+    return Handler
+
+
+@pytest.fixture(scope="session")
+def image_server(images):
+    state = ImageServer(base="", files=images)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    state.release.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+# --------------------------------------------------------------------------------- service
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Service:
+    """A running `rostro serve`: ``endpoint`` as printed (trailing slash), ``base`` without
+    it, ``key`` of an unlimited resource for general tests, ``default_key`` printed at start."""
+
+    process: subprocess.Popen
+    home: Path
+    env: dict[str, str]
+    endpoint: str
+    default_key: str
+    key: str = ""
+    log: Path | None = None
+
+    @property
+    def base(self) -> str:
+        return self.endpoint.rstrip("/")
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``rostro ARGS`` against this service's home."""
+        return rostro_cli(self.env, *args, check=check)
+
+    def detect(self, query: str = "", *, key: str | None = None, **kwargs) -> requests.Response:
+        """POST /face/v1.0/detect?QUERY with the general key."""
+        headers = dict(kwargs.pop("headers", {}))
+        headers.setdefault("Ocp-Apim-Subscription-Key", key or self.key)
+        url = self.url("/face/v1.0/detect") + (f"?{query}" if query else "")
+        return requests.post(url, headers=headers, timeout=60, **kwargs)
+
+
+def rostro_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "rostro.cli", *args], env=env,
+                            capture_output=True, text=True, timeout=60)
+    if check and result.returncode != 0:
+        raise AssertionError(f"rostro {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def service_env(home: Path, models_root: Path) -> dict[str, str]:
+    env = dict(os.environ, ROSTRO_HOME=str(home), ROSTRO_MODELS=str(models_root),
+               PYTHONUNBUFFERED="1")
+    env.pop("ROSTRO_SERVICE_SETTINGS", None)
+    return env
+
+
+def start_service(home: Path, models_root: Path, *args: str) -> Service:
+    """Start `rostro serve` on a free port with ``args``; wait until it answers."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = service_env(home, models_root)
+    port = free_port()
+    log = home / f"serve-{port}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rostro.cli", "serve", "--port", str(port), *args],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + START_TIMEOUT
+    endpoint = key = None
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        key_match = re.search(r"KEY 1:\s+(\w+)", text)
+        endpoint_match = re.search(r"Endpoint:\s+(\S+)", text)
+        if key_match and endpoint_match:
+            key, endpoint = key_match.group(1), endpoint_match.group(1)
+            try:
+                if requests.get(endpoint + "openapi.json", timeout=2).status_code == 200:
+                    return Service(process, home, env, endpoint, key, log=log)
+            except requests.ConnectionError:
+                pass
+        if process.poll() is not None:
+            raise AssertionError(f"rostro serve exited with {process.returncode}:\n{text}")
+        time.sleep(0.2)
+    stop_service(process)
+    raise AssertionError(f"rostro serve did not start:\n{log.read_text(errors='replace')}")
+
+
+def stop_service(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory, models_root) -> Service:
+    """The service under test. Image URLs on 127.0.0.1/localhost are allowed explicitly
+    (an allow-list, so other private addresses stay refused)."""
+    home = tmp_path_factory.mktemp("rostro-home")
+    running = start_service(home, models_root, "--allowed-hosts", "127.0.0.1", "localhost")
+    created = running.cli("resources", "create", "tests", "--tier", "unlimited")
+    running.key = re.search(r"KEY 1:\s+(\w+)", created.stdout).group(1)
+    yield running
+    stop_service(running.process)
