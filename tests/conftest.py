@@ -21,6 +21,12 @@ def shared_eval(name: str = "") -> Path:
 
 
 @pytest.fixture(scope="session")
+def eval_data():
+    """The ``shared_eval`` function as a fixture (test modules should not import conftest)."""
+    return shared_eval
+
+
+@pytest.fixture(scope="session")
 def models_root() -> Path:
     """A complete model cache, provisioned once per test session.
 

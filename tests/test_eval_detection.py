@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from conftest import shared_eval
 from rostro.evaluation.detection import (
     LabelledImage, _settings, evaluate_detection, format_table, load_labels, match_image, size_bin,
     summarize,
@@ -15,6 +15,14 @@ from rostro.evaluation.metrics import FP, IGNORED, TP, average_precision, match_
 from rostro.vision.types import Box, Detection, Point
 
 NO_POINTS = (Point(0, 0),) * 5
+# ../shared/eval/detection next to the repository (never copied into it).
+DETECTION_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "detection"
+
+
+def detection_data() -> Path:
+    if not (DETECTION_DATA / "labels.csv").is_file():
+        pytest.skip(f"evaluation data not available: {DETECTION_DATA}")
+    return DETECTION_DATA
 
 
 def det(x, y, w, h, score):
@@ -162,7 +170,7 @@ def test_detector_overrides_are_typed():
 @pytest.mark.eval
 @pytest.mark.models
 def test_evaluation_on_a_dev_subset(analyzer):
-    data = shared_eval("detection")
+    data = detection_data()
     report = evaluate_detection(analyzer, data, limit=25, progress=False)
     assert report["images"] == 25 and report["faces"] > 50
     assert report["passes_per_image"] == 1 and report["network_input_vs_640x480"] > 0.5
@@ -183,7 +191,7 @@ def test_evaluation_on_a_dev_subset(analyzer):
 def test_cli_writes_the_report(models_root, tmp_path, capsys):
     from rostro.cli import main
 
-    data = shared_eval("detection")
+    data = detection_data()
     out = tmp_path / "report.json"
     assert main(["eval", "detection", "--data", str(data), "--limit", "3", "--json", str(out)]) == 0
     assert "all >=20 px" in capsys.readouterr().out

@@ -87,12 +87,11 @@ def test_yaw_sign_follows_where_the_face_turns(analyzer, face):
 
 @pytest.mark.parametrize(("pose", "axis", "sign"), [
     ("left", "yaw", 1), ("right", "yaw", -1), ("up", "pitch", 1)])
-def test_pose_signs_on_turned_heads(analyzer, pose, axis, sign):
+def test_pose_signs_on_turned_heads(analyzer, eval_data, pose, axis, sign):
     """CMU faces photographed looking left (their left: the image's right), right and up."""
-    from conftest import shared_eval
     from rostro.vision.image import read_image
 
-    files = sorted(shared_eval("identity/dev/cmufaces").glob(f"*/*_{pose}_*_open.png"))[:8]
+    files = sorted(eval_data("identity/dev/cmufaces").glob(f"*/*_{pose}_*_open.png"))[:8]
     angles = []
     for path in files:
         faces = analyzer.analyze(read_image(str(path)), Request(pose=True))

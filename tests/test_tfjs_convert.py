@@ -211,7 +211,9 @@ def test_human_models_read_real_faces_with_documented_inputs(analyzer, astronaut
     male = {}
     for name, photo in (("astronaut", astronaut), ("cameraman", cameraman)):
         box = analyzer.detect(photo)[0].box
-        gender, descriptor, age = faceres.run(None, {"input_1": _square_crop(photo, box, 1.0, 224)[None]})
+        # faceres: BGR minus the ImageNet channel means (Keras "caffe" preprocessing).
+        bgr = _square_crop(photo, box, 1.0, 224)[..., ::-1] - np.array([103.939, 116.779, 123.68], np.float32)
+        gender, descriptor, age = faceres.run(None, {"input_1": bgr[None]})
         male[name] = float(gender[0, 0])
         assert descriptor.shape == (1, 1024) and age.shape == (1, 100)
         assert 15 < float(age[0] @ np.arange(100)) < 60

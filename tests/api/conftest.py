@@ -96,6 +96,7 @@ class ImageServer:
 
     base: str
     files: dict[str, bytes]
+    other_base: str = ""  # the same server on 127.0.0.2: loopback, but not allow-listed
     release: threading.Event = field(default_factory=threading.Event)
     slow_started: threading.Event = field(default_factory=threading.Event)
 
@@ -142,15 +143,19 @@ def _handler(server_state: ImageServer):
 @pytest.fixture(scope="session")
 def image_server(images):
     state = ImageServer(base="", files=images)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    httpd.daemon_threads = True
-    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    servers = []
+    for host in ("127.0.0.1", "127.0.0.2"):
+        httpd = ThreadingHTTPServer((host, 0), _handler(state))
+        httpd.daemon_threads = True
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+    state.base = f"http://127.0.0.1:{servers[0].server_address[1]}"
+    state.other_base = f"http://127.0.0.2:{servers[1].server_address[1]}"
     yield state
     state.release.set()
-    httpd.shutdown()
-    httpd.server_close()
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 # --------------------------------------------------------------------------------- service

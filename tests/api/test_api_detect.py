@@ -303,11 +303,12 @@ def test_redirects_followed_up_to_a_limit(service, image_server):
     assert error_of(too_many)[:2] == (400, "InvalidURL")
 
 
-@pytest.mark.parametrize("host", ["127.0.0.2", "[::1]", "0.0.0.0", "169.254.169.254", "10.1.2.3"])
+@pytest.mark.parametrize("host", ["127.0.0.2", "[::1]", "[::ffff:127.0.0.2]", "0.0.0.0",
+                                  "169.254.169.254", "10.1.2.3", "192.168.0.1", "100.64.0.1"])
 def test_private_addresses_refused(service, image_server, host):
-    """Only the allow-listed loopback names are allowed; other private addresses are refused
-    before any connection is made."""
-    port = image_server.base.rsplit(":", 1)[1]
+    """Only the allow-listed loopback names are allowed; other non-public addresses are
+    refused before any connection is made (the image server does listen on 127.0.0.2)."""
+    port = image_server.other_base.rsplit(":", 1)[1]
     response = service.detect(json={"url": f"http://{host}:{port}/face.jpg"})
     assert error_of(response) == (400, "InvalidURL", "Invalid image URL.")
 

@@ -43,6 +43,7 @@ def _pull(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     cache = ModelCache()
     bad = 0
+    width = max(len(item.name) for item in cache.artifacts)
     for item in cache.artifacts:
         path = cache.path(item.name)
         if not path.is_file():
@@ -50,7 +51,7 @@ def _verify(args: argparse.Namespace) -> int:
         else:
             status = "ok" if cache.verify(item.name) else "CHANGED (run `rostro models pull --force`)"
         bad += status != "ok"
-        print(f"{item.name:12s} {status}")
+        print(f"{item.name:{width}s}  {status}")
     return 1 if bad else 0
 
 

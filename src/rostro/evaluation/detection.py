@@ -26,7 +26,6 @@ import argparse
 import csv
 import dataclasses
 import json
-import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,8 +37,6 @@ from tqdm import tqdm
 from rostro.evaluation.metrics import TP, FP, average_precision, match_detections, wilson_interval
 from rostro.vision.image import read_image
 from rostro.vision.types import Box, Detection
-
-log = logging.getLogger(__name__)
 
 MIN_SIZE = 20.0
 IOU = 0.5
@@ -126,9 +123,8 @@ class _Tally:
     found: int = 0
     scores: list[float] = field(default_factory=list)  # counted detections (TP or FP)
     hits: list[bool] = field(default_factory=list)
-    precision_defined: bool = True
 
-    def row(self, name: str, threshold: float) -> dict:
+    def row(self, name: str, threshold: float, with_precision: bool) -> dict:
         recall = self.found / self.faces if self.faces else None
         kept = [hit for score, hit in zip(self.scores, self.hits) if score >= threshold]
         row = {
@@ -137,7 +133,7 @@ class _Tally:
             "detections": None, "false_positives": None, "precision": None,
             "precision_ci": None, "ap": None,
         }
-        if self.precision_defined:
+        if with_precision:
             tp = sum(kept)
             row.update(
                 detections=len(kept), false_positives=len(kept) - tp,
@@ -179,10 +175,9 @@ def summarize(results: Iterable[ImageResult], threshold: float, min_size: float 
                     tallies[group].hits.append(outcome == TP)
     rows = []
     for name in _row_order(min_size) + sorted(n for n in tallies if n.startswith("source ")):
-        tally = tallies.get(name, _Tally())
         # A leftover box has no mask class; bins wholly under the floor hold no counted box.
-        tally.precision_defined = not name.startswith(("masked", "unmasked")) and _bin_counted(name, min_size)
-        rows.append(tally.row(name, threshold))
+        with_precision = not name.startswith(("masked", "unmasked")) and _bin_counted(name, min_size)
+        rows.append(tallies.get(name, _Tally()).row(name, threshold, with_precision))
     return rows
 
 

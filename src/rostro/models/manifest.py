@@ -180,7 +180,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
     _human("mobileface", "face embedding, 256-d (MobileFace, 112x112)",
            "b62d89d9e1401a2572e011e8691699f2432c1a6f56cda0dad7ddbdecacf1bbab",
            "403b53d95120c93c8417951b05d816197aa1794372b47e7629801156c701be5c",
-           "MIT (becauseofAI/MobileFace)"),
+           "no licence stated upstream (becauseofAI/MobileFace V3)"),
     _human("facemesh", "468 3-D face landmarks + face score (MediaPipe FaceMesh, 192x192)",
            "b60ca26f404724f43bd2b1575761d8265180e1f053cc0731caa68462927309e7",
            "3826da640b0a3021161605369ee6af293f75d518040355b960ec71a3390c1c0b",

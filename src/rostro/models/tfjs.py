@@ -5,7 +5,7 @@ TF op is written as one or a few ONNX ops with the ``onnx`` helper API. Weights 
 from the manifest, fp16 and uint8/uint16-quantized ones dequantized to float32.
 
 Layout: the ONNX model keeps the TF.js input and outputs exactly (NHWC images, same output
-values). Inside, the first op transposes the image to NCHW, and 4-D tensors stay NCHW while
+values). Inside, the image is transposed to NCHW once, and 4-D tensors stay NCHW while
 ops allow it (convolutions, pooling, elementwise ops, pads, resizes, reductions, concat);
 an op that depends on the memory order (Reshape, MatMul, Shape, StridedSlice ...) gets its
 input transposed back to NHWC first. Constants that broadcast against NCHW tensors are
@@ -34,7 +34,9 @@ _INT64_MIN = np.iinfo(np.int64).min
 
 _WEIGHT_DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.bool_}
 _QUANT_DTYPES = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16}
-_TF_DTYPES = {"DT_FLOAT": np.float32, "DT_INT32": np.int64, "DT_INT64": np.int64, "DT_BOOL": np.bool_}
+_TF_DTYPES = {
+    "DT_FLOAT": np.float32, "DT_INT32": np.int64, "DT_INT64": np.int64, "DT_BOOL": np.bool_,
+}
 
 
 # --------------------------------------------------------------------------- weights
@@ -58,9 +60,9 @@ def decode_weights(manifest: list, shards: Mapping[str, bytes]) -> dict[str, np.
             shape = [int(d) for d in spec["shape"]]
             count = int(np.prod(shape, dtype=np.int64))
             quant = spec.get("quantization")
-            stored = _QUANT_DTYPES.get(quant["dtype"]) if quant else _WEIGHT_DTYPES.get(spec["dtype"])
+            kind = quant["dtype"] if quant else spec["dtype"]
+            stored = (_QUANT_DTYPES if quant else _WEIGHT_DTYPES).get(kind)
             if stored is None:
-                kind = quant["dtype"] if quant else spec["dtype"]
                 raise ProvisioningError(f"TF.js weight {spec['name']}: unsupported dtype {kind}")
             size = count * np.dtype(stored).itemsize
             if offset + size > len(buffer):
@@ -73,7 +75,8 @@ def decode_weights(manifest: list, shards: Mapping[str, bytes]) -> dict[str, np.
             elif quant["dtype"] == "float16":
                 value = raw.astype(np.float32)
             else:
-                value = raw.astype(np.float32) * np.float32(quant["scale"]) + np.float32(quant["min"])
+                scale, low = np.float32(quant["scale"]), np.float32(quant["min"])
+                value = raw.astype(np.float32) * scale + low
                 if spec["dtype"] == "int32":
                     value = np.round(value).astype(np.int32)
             weights[spec["name"]] = value.reshape(shape)
@@ -114,7 +117,8 @@ def _attr_ints(node: dict, key: str) -> list[int]:
 
 def _attr_strs(node: dict, key: str) -> list[str]:
     value = _attr(node, key)
-    return [base64.b64decode(s).decode() for s in value.get("list", {}).get("s", [])] if value else []
+    strings = value.get("list", {}).get("s", []) if value else []
+    return [base64.b64decode(s).decode() for s in strings]
 
 
 def _tensor_key(reference: str) -> str:
@@ -155,6 +159,10 @@ class _Graph:
             name = f"{base}__{n}"
         self._names.add(name)
         return name
+
+    def reserve(self, name: str) -> None:
+        """Keep ``name`` (a graph input or output) from being given to an internal value."""
+        self._names.add(name)
 
     def emit(self, op: str, inputs: list[str], base: str, outputs: int = 1, **attrs) -> list[str]:
         names = [self.fresh(base if i == 0 else f"{base}:{i}") for i in range(outputs)]
@@ -307,18 +315,17 @@ def _const(g: _Graph, node: dict, inputs: list[str]) -> None:
 
 @_handles("Placeholder")
 def _placeholder(g: _Graph, node: dict, inputs: list[str]) -> None:
-    dims = [int(d.get("size", -1)) for d in _attr(node, "shape", {}).get("shape", {}).get("dim", [])]
+    spec = _attr(node, "shape", {}).get("shape", {})
+    dims = [int(d.get("size", -1)) for d in spec.get("dim", [])]
     dtype = _attr(node, "dtype", {}).get("type", "DT_FLOAT")
     if dtype != "DT_FLOAT":
         raise ProvisioningError(f"TF.js input {node['name']}: only float inputs are supported")
-    shape = ["batch" if i == 0 and d < 0 else (d if d >= 0 else f"dim{i}") for i, d in enumerate(dims)]
+    shape = [d if d >= 0 else ("batch" if i == 0 else f"dim{i}") for i, d in enumerate(dims)]
     from onnx import TensorProto
 
     g.inputs.append(g.helper.make_tensor_value_info(node["name"], TensorProto.FLOAT, shape or None))
-    g._names.add(node["name"])
-    g.set(_out(node), node["name"])
-    if len(dims) == 4:
-        g.set(_out(node), g.get(_out(node), nchw=True), nchw=True)
+    g.reserve(node["name"])
+    g.set(_out(node), node["name"])  # the first op that wants NCHW transposes it (once)
 
 
 @_handles("Identity", "StopGradient", "Snapshot")
@@ -398,12 +405,14 @@ def _conv(g: _Graph, node: dict, inputs: list[str]) -> None:
         group = 1
     strides = _attr_ints(node, "strides") or [1, 1, 1, 1]
     dilations = _attr_ints(node, "dilations") or [1, 1, 1, 1]
-    operands = [g.get(inputs[0], nchw=True), g.constant(np.ascontiguousarray(weight), node["name"] + "/weight")]
+    weight_name = g.constant(np.ascontiguousarray(weight), node["name"] + "/weight")
+    operands = [g.get(inputs[0], nchw=True), weight_name]
     bias = activation = alpha = None
     if node["op"].startswith(("_Fused", "Fused")):
         bias, activation, alpha = _split_fused(node, inputs)
     if bias is not None:
-        operands.append(g.constant(g.const(bias, "conv bias").astype(np.float32).reshape(-1), node["name"] + "/bias"))
+        bias_value = g.const(bias, "conv bias").astype(np.float32).reshape(-1)
+        operands.append(g.constant(bias_value, node["name"] + "/bias"))
     y = g.emit("Conv", operands, node["name"], group=group, strides=strides[1:3],
                dilations=dilations[1:3], kernel_shape=list(weight.shape[2:]), **_padding(node))[0]
     if activation:
@@ -609,14 +618,17 @@ def _pad(g: _Graph, node: dict, inputs: list[str]) -> None:
     nchw = g.is_nchw(inputs[0])
     if nchw:
         paddings = paddings[list(_TO_NCHW)]
-    operands = [g.get(inputs[0], nchw), g.constant(np.concatenate([paddings[:, 0], paddings[:, 1]]), "pads")]
+    pads = g.constant(np.concatenate([paddings[:, 0], paddings[:, 1]]), "pads")
+    operands = [g.get(inputs[0], nchw), pads]
     mode = "constant"
     if node["op"] == "PadV2":
-        operands.append(g.constant(np.asarray(g.const(inputs[2], "pad value"), np.float32).reshape(()), "pad_value"))
+        fill = np.asarray(g.const(inputs[2], "pad value"), np.float32).reshape(())
+        operands.append(g.constant(fill, "pad_value"))
     elif node["op"] == "MirrorPad":
         tf_mode = _attr_str(node, "mode", "REFLECT")
         if tf_mode != "REFLECT":
-            raise ProvisioningError(f"TF.js node {node['name']}: MirrorPad mode {tf_mode} unsupported")
+            raise ProvisioningError(
+                f"TF.js node {node['name']}: MirrorPad mode {tf_mode} unsupported")
         mode = "reflect"
     g.set(_out(node), g.emit("Pad", operands, node["name"], mode=mode)[0], nchw)
 
@@ -738,7 +750,9 @@ def graph_model_outputs(model_json: bytes) -> list[tuple[str, str]]:
     return _signature_outputs(model, model["modelTopology"]["node"])
 
 
-def convert_graph_model(model_json: bytes, shards: Mapping[str, bytes], name: str = "tfjs") -> bytes:
+def convert_graph_model(
+    model_json: bytes, shards: Mapping[str, bytes], name: str = "tfjs"
+) -> bytes:
     """Convert a TF.js graph model to a serialized ONNX model (opset 18, float32).
 
     ``model_json`` is the ``model.json`` file; ``shards`` maps the weight paths it lists to their
@@ -758,10 +772,12 @@ def convert_graph_model(model_json: bytes, shards: Mapping[str, bytes], name: st
         raise ProvisioningError("TF.js graph models with functions (control flow) are unsupported")
     g = _Graph(decode_weights(manifest, shards))
     public_outputs = _signature_outputs(model, nodes)
-    g._names.update(public for public, _ in public_outputs)  # internal values never take them
+    for public, _ in public_outputs:
+        g.reserve(public)
     unsupported = sorted({n["op"] for n in nodes} - set(_HANDLERS))
     if unsupported:
-        raise ProvisioningError(f"TF.js ops not supported by the converter: {', '.join(unsupported)}")
+        raise ProvisioningError(
+            f"TF.js ops not supported by the converter: {', '.join(unsupported)}")
     for node in nodes:
         for key in _inputs(node):
             g.uses[key] = g.uses.get(key, 0) + 1

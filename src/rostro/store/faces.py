@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, insert, select, text
 
 from rostro.store.models import FaceIdEntry
 
@@ -34,7 +34,7 @@ def save_faces(connection: Connection, faces: list[StoredFace], now: float | Non
     purge_expired(connection, now)
     if not faces:
         return
-    connection.execute(insert(FaceIdEntry), [
+    connection.execute(_INSERT, [
         {"face_id": f.face_id, "resource_id": f.resource_id,
          "recognition_model": f.recognition_model, "detection_model": f.detection_model,
          "embedding": np.asarray(f.embedding, dtype=np.float32).tobytes(),
@@ -66,7 +66,11 @@ def get_face(connection: Connection, resource_id: int, face_id: str,
     return get_faces(connection, resource_id, [face_id], now).get(face_id)
 
 
+_INSERT = insert(FaceIdEntry)  # built once: Detect runs these on every call with faceIds
+_PURGE = text("DELETE FROM face_ids WHERE expires_at <= :now")
+
+
 def purge_expired(connection: Connection, now: float | None = None) -> int:
     """Delete faceIds that expired by ``now``; return how many."""
     now = time.time() if now is None else now
-    return connection.execute(delete(FaceIdEntry).where(FaceIdEntry.expires_at <= now)).rowcount
+    return connection.execute(_PURGE, {"now": now}).rowcount

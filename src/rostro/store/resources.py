@@ -132,13 +132,15 @@ def delete_resource(connection: Connection, name: str) -> None:
     connection.execute(delete(Resource).where(Resource.id == resource.id))
 
 
+_ALL_KEYS = (select(ApiKey.key_hash, Resource.id, Resource.name, Resource.tier)
+             .join(Resource, Resource.id == ApiKey.resource_id))  # built once: per-call path
+
+
 def authenticate(connection: Connection, presented: str) -> ResourceRef | None:
     """Return the resource whose key 1 or key 2 is ``presented``, or None (constant time in
     the key's content)."""
     digest = _hash(presented)
-    rows = connection.execute(
-        select(ApiKey.key_hash, Resource.id, Resource.name, Resource.tier)
-        .join(Resource, Resource.id == ApiKey.resource_id)).all()
+    rows = connection.execute(_ALL_KEYS).all()
     found = None
     for row in rows:
         if hmac.compare_digest(digest, row.key_hash) and found is None:

@@ -14,10 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, delete, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from rostro.store.models import UsageCounter
+from sqlalchemy import Connection, text
 from rostro.store.resources import ResourceRef, get_resource
 from rostro.store.tiers import Tier, get_tier
 
@@ -48,12 +45,22 @@ class Admission:
     retry_after: int = 0
 
 
+# The per-call statements are built once: building SQLAlchemy expressions costs more than
+# running them on SQLite, and every API call runs these.
+_SELECT_COUNTS = text(
+    "SELECT window, start, calls FROM usage_counters WHERE resource_id = :resource_id")
+_UPSERT = text(
+    "INSERT INTO usage_counters (resource_id, window, start, calls) "
+    "VALUES (:resource_id, :window, :start, :calls) "
+    "ON CONFLICT (resource_id, window, start) DO UPDATE SET calls = calls + excluded.calls")
+_DROP_PAST = text(
+    "DELETE FROM usage_counters WHERE resource_id = :resource_id AND "
+    "((window = 'second' AND start < :second) OR (window = 'minute' AND start < :minute))")
+
+
 def _counts(connection: Connection, resource_id: int, starts: dict[str, int]) -> dict[str, int]:
-    rows = connection.execute(
-        select(UsageCounter.window, UsageCounter.start, UsageCounter.calls)
-        .where(UsageCounter.resource_id == resource_id)).all()
     counts = dict.fromkeys(starts, 0)
-    for window, start, calls in rows:
+    for window, start, calls in connection.execute(_SELECT_COUNTS, {"resource_id": resource_id}):
         if starts.get(window) == start:
             counts[window] = calls
     return counts
@@ -67,17 +74,11 @@ def record_calls(connection: Connection, resource_id: int, calls: int = 1,
     """Add ``calls`` to the resource's current counters of ``windows`` (all by default) and
     drop second and minute counters of past windows."""
     starts = window_starts(time.time() if now is None else now)
-    for window in windows:
-        start = starts[window]
-        statement = sqlite_insert(UsageCounter).values(
-            resource_id=resource_id, window=window, start=start, calls=calls)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["resource_id", "window", "start"],
-            set_={"calls": UsageCounter.calls + calls}))
-    for window in ("second", "minute"):
-        connection.execute(delete(UsageCounter).where(
-            UsageCounter.resource_id == resource_id, UsageCounter.window == window,
-            UsageCounter.start < starts[window]))
+    connection.execute(_UPSERT, [
+        {"resource_id": resource_id, "window": window, "start": starts[window], "calls": calls}
+        for window in windows])
+    connection.execute(_DROP_PAST, {"resource_id": resource_id, "second": starts["second"],
+                                    "minute": starts["minute"]})
 
 
 def admit(connection: Connection, resource: ResourceRef, now: float | None = None) -> Admission:
