@@ -21,6 +21,7 @@ from starlette.requests import Request
 from rostro import __version__
 from rostro.api.errors import ApiError, bad_argument, invalid_body, method_not_allowed, not_found
 from rostro.api.middleware import EdgeMiddleware
+from rostro.api.outcomes import OutcomeMiddleware
 from rostro.api.settings import ServiceSettings
 from rostro.api.state import ServiceState
 from rostro.models.cache import ModelCache
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 ROUTERS = (
     "rostro.api.detect",
     "rostro.api.usage",
+    "rostro.studio.routes",
 )
 
 DESCRIPTION = """\
@@ -91,10 +93,15 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(OutcomeMiddleware)  # inside the edge: sees the final status
     app.add_middleware(EdgeMiddleware, routes_of=app)
     return app
 
 
 def app_from_environment() -> FastAPI:
-    """Uvicorn factory: the application for the settings in ``$ROSTRO_SERVICE_SETTINGS``."""
+    """Uvicorn factory: the application for the settings in ``$ROSTRO_SERVICE_SETTINGS``.
+    Worker processes start with bare logging; errors (with request ids) still reach stderr."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return create_app(ServiceSettings.from_environment())

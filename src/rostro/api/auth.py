@@ -49,11 +49,12 @@ async def authorize(request: Request, key: str | None = Security(key_header)) ->
     resource, admission = await run_in_threadpool(check)
     if resource is None:
         raise invalid_key()
+    request.state.resource = resource  # set before refusing: refusals count as errors too
     if not admission.allowed:
+        request.state.refused = admission.reason
         if admission.reason == "quota":
             raise quota_exceeded(admission.tier.name, admission.retry_after)
         raise rate_limited(_operation(request), admission.tier.name, admission.retry_after)
-    request.state.resource = resource
     return resource
 
 

@@ -216,4 +216,4 @@ async def detect(request: Request, resource: ResourceRef = Depends(authorize)) -
     return JSONResponse([
         detected_face(face, face_id=face_id, recognition_model=model,
                       landmarks=params.return_landmarks, attributes=params.attributes)
-        for face, face_id in zip(faces, face_ids)])
+        for face, face_id in zip(faces, face_ids, strict=True)])

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "rostro.cli.detect",
     "rostro.cli.eval",
     "rostro.cli.service",
+    "rostro.cli.studio",
 )
 
 

@@ -39,10 +39,19 @@ def keys_and_endpoint(info: store_resources.ResourceInfo, endpoint: str) -> str:
         f"Rostro Face API: resource '{info.name}', pricing tier {info.tier}",
         "Keys and Endpoint",
         f"  KEY 1:            {info.key1}",
-        f"  Location/Region:  local",
+        "  Location/Region:  local",
         f"  Endpoint:         {endpoint}",
         f"(key 2 and other resources: rostro keys show {info.name})",
     ])
+
+
+def studio_banner(endpoint: str, new_password: str | None) -> str:
+    """Return the Studio lines printed at start-up (the admin password only when just made)."""
+    lines = [f"Rostro Studio:      {endpoint}studio"]
+    if new_password:
+        lines.append(f"  admin password:   {new_password}   (shown only now; change it with "
+                     "`rostro admin password`)")
+    return "\n".join(lines)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -51,6 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
     from rostro.api.app import create_app
     from rostro.api.settings import ENVIRONMENT_VARIABLE, ServiceSettings
     from rostro.models.cache import ModelCache
+    from rostro.studio.accounts import ensure_admin
     from rostro.vision.analyzer import Analyzer
 
     settings = ServiceSettings(
@@ -64,10 +74,12 @@ def _serve(args: argparse.Namespace) -> int:
     database = open_database()
     with database.transaction() as connection:
         info, created = store_resources.ensure_default(connection)
+    studio_password = ensure_admin(database)
     database.close()
     if created:
         print(f"Created resource '{info.name}' ({info.tier}) in {database.path}")
     print(keys_and_endpoint(info, endpoint_url(args.host, args.port)), flush=True)
+    print(studio_banner(endpoint_url(args.host, args.port), studio_password), flush=True)
     options = dict(host=args.host, port=args.port, log_level=args.log_level,
                    access_log=args.access_log, timeout_keep_alive=30)
     if args.workers > 1:

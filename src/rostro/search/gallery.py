@@ -71,7 +71,9 @@ class Gallery:
             if persons.dtype.kind in "iu":
                 persons = persons.astype(np.int64, copy=False)
             elif persons.dtype.kind != "U":
-                raise InvalidEmbeddings(f"person ids must be integers or strings, not {persons.dtype}")
+                raise InvalidEmbeddings(
+                    f"person ids must be integers or strings, not {persons.dtype}"
+                )
         return cls(index, persons, snapshot)
 
     def __len__(self) -> int:
@@ -121,7 +123,8 @@ class Gallery:
         return SearchHits(persons[first], hits.similarities[first])
 
     def _no_persons(self) -> SearchHits:
-        return SearchHits(self._sorted_persons[:0].copy(), np.empty(0, dtype=np.float32))  # type: ignore[index]
+        persons = self._sorted_persons[:0].copy()  # type: ignore[index]
+        return SearchHits(persons, np.empty(0, dtype=np.float32))
 
     # Persistence -------------------------------------------------------------------------
 
@@ -147,7 +150,9 @@ class Gallery:
                 f"{path} is from training snapshot {meta.get('snapshot')!r}, not {snapshot!r}"
             )
         prefix = "index."
-        state = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+        state = {
+            name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)
+        }
         index = index_from_arrays(str(meta.get("kind")), state)
         if len(index) != meta.get("faces") or index.dim != meta.get("dim"):
             raise IndexCorrupt(f"{path}: header says {meta.get('faces')} × {meta.get('dim')}")

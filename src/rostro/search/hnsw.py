@@ -104,6 +104,11 @@ class HnswIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def with_ef_search(self, ef_search: int) -> Self:
+        """The same graph (shared, not copied) searched with another candidate-list size:
+        higher finds the true nearest faces more often, slower."""
+        return type(self)(self._ids, self._index, int(ef_search))
+
     def search(self, queries: Any, k: int) -> list[SearchHits]:
         """About the ``k`` most similar faces per query, best first."""
         faiss = faiss_module()

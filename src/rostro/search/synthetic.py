@@ -59,10 +59,13 @@ def clustered_gallery(
     return SyntheticGallery(np.arange(n_faces, dtype=np.int64), persons, embeddings, centres, noise)
 
 
-def probe_queries(gallery: SyntheticGallery, n_queries: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n_queries`` fresh faces of random gallery persons: (unit queries, their persons)."""
+def probe_queries(
+    gallery: SyntheticGallery, n_queries: int, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``n_queries`` fresh faces of random gallery persons: (unit queries, persons)."""
     rng = np.random.default_rng(seed)
     n_persons, dim = gallery.centres.shape
     persons = rng.integers(0, n_persons, size=n_queries)
-    noise = rng.standard_normal((n_queries, dim), dtype=np.float32) * np.float32(gallery.noise / np.sqrt(dim))
+    scale = np.float32(gallery.noise / np.sqrt(dim))
+    noise = rng.standard_normal((n_queries, dim), dtype=np.float32) * scale
     return normalize(gallery.centres[persons] + noise), persons.astype(np.int64)

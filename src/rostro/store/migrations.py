@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
+from rostro.store import groups, training
+from rostro.store.history import UsageError
 from rostro.store.models import ApiKey, Base, FaceIdEntry, Resource, SchemaMigration, UsageCounter
+from rostro.store.studio import ResourceDescription, StudioAdmin, StudioSession
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,11 @@ def create_tables(*models: type[Base]) -> Callable[[Connection], None]:
 MIGRATIONS: list[Migration] = [
     Migration(1, "resources, keys, usage counters, faceId cache",
               create_tables(Resource, ApiKey, UsageCounter, FaceIdEntry)),
+    Migration(2, "Studio admin, sessions and resource descriptions; errors per minute",
+              create_tables(StudioAdmin, StudioSession, ResourceDescription, UsageError)),
+    Migration(3, "face containers (person groups, face lists), persons, persisted faces, "
+                 "training state and operations",
+              create_tables(*groups.TABLES, *training.TABLES)),
 ]
 
 

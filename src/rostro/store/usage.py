@@ -53,6 +53,9 @@ _UPSERT = text(
     "INSERT INTO usage_counters (resource_id, window, start, calls) "
     "VALUES (:resource_id, :window, :start, :calls) "
     "ON CONFLICT (resource_id, window, start) DO UPDATE SET calls = calls + excluded.calls")
+# Minute counters are kept this long (the Studio charts calls per minute over the last hour,
+# see rostro.store.history); second counters only until their second has passed.
+MINUTE_HISTORY = 3600
 _DROP_PAST = text(
     "DELETE FROM usage_counters WHERE resource_id = :resource_id AND "
     "((window = 'second' AND start < :second) OR (window = 'minute' AND start < :minute))")
@@ -71,14 +74,14 @@ WINDOWS = ("second", "minute", "month")
 
 def record_calls(connection: Connection, resource_id: int, calls: int = 1,
                  now: float | None = None, windows: tuple[str, ...] = WINDOWS) -> None:
-    """Add ``calls`` to the resource's current counters of ``windows`` (all by default) and
-    drop second and minute counters of past windows."""
+    """Add ``calls`` to the resource's current counters of ``windows`` (all by default),
+    drop second counters of past seconds and minute counters older than MINUTE_HISTORY."""
     starts = window_starts(time.time() if now is None else now)
     connection.execute(_UPSERT, [
         {"resource_id": resource_id, "window": window, "start": starts[window], "calls": calls}
         for window in windows])
     connection.execute(_DROP_PAST, {"resource_id": resource_id, "second": starts["second"],
-                                    "minute": starts["minute"]})
+                                    "minute": starts["minute"] - MINUTE_HISTORY})
 
 
 def admit(connection: Connection, resource: ResourceRef, now: float | None = None) -> Admission:

@@ -13,8 +13,8 @@ def default_threads() -> int:
     return max(1, int(os.environ.get("ROSTRO_THREADS", "1")))
 
 
-def session(path: Path, threads: int | None = None) -> ort.InferenceSession:
-    """Open an ONNX model on the CPU.
+def session(path: Path | bytes, threads: int | None = None) -> ort.InferenceSession:
+    """Open an ONNX model (a file, or the serialized model itself) on the CPU.
 
     Spin-waiting is turned off: with several models run back to back on two cores, ONNX
     Runtime's spinning threads steal time from each other and roughly double latency.
@@ -26,4 +26,5 @@ def session(path: Path, threads: int | None = None) -> ort.InferenceSession:
     options.log_severity_level = 3
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    model = path if isinstance(path, bytes) else str(path)
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])

@@ -1,0 +1,50 @@
+"""Azure's ``confidence`` from the engine's cosine similarity: one mapping, used by verify,
+identify, find similar and group, built so that 0.5 is the decision threshold.
+
+The threshold lives in one place, beside the embedder (``SAME_PERSON_COSINE`` below reads it).
+The mapping is piecewise linear and monotonic:
+
+* cosine <= 0 maps to 0; cosine ``t`` (the threshold) maps to 0.5; cosine 1 maps to 1;
+* linear in between: ``0.5 * s / t`` below the threshold, ``0.5 + 0.5 * (s - t) / (1 - t)``
+  above it.
+
+So ``confidence >= 0.5`` exactly when the two faces are the same person by the engine's
+threshold: verify's ``isIdentical`` is ``confidence >= 0.5``, identify's default
+``confidenceThreshold`` is 0.5, and find similar's ``matchPerson`` keeps candidates at or
+above 0.5. See docs/api.md ("Confidence").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rostro.vision.embedder import SFACE_COSINE_THRESHOLD
+
+#: Cosine similarity at which two faces are declared the same person.
+SAME_PERSON_COSINE = float(SFACE_COSINE_THRESHOLD)
+#: The confidence that SAME_PERSON_COSINE maps to.
+DECISION_CONFIDENCE = 0.5
+#: Digits kept in the JSON answers (Azure answers with up to five).
+DIGITS = 5
+
+
+def confidence(similarity, threshold: float = SAME_PERSON_COSINE):
+    """Map cosine similarity (a number or an array) to confidence in [0, 1]."""
+    s = np.clip(np.asarray(similarity, dtype=np.float64), 0.0, 1.0)
+    low = DECISION_CONFIDENCE * s / threshold
+    high = DECISION_CONFIDENCE + (1 - DECISION_CONFIDENCE) * (s - threshold) / (1 - threshold)
+    value = np.round(np.where(s < threshold, low, high), DIGITS)
+    return float(value) if value.ndim == 0 else value
+
+
+def similarity_for(conf: float, threshold: float = SAME_PERSON_COSINE) -> float:
+    """The inverse mapping: the cosine similarity that gives confidence ``conf`` (0..1)."""
+    conf = min(max(float(conf), 0.0), 1.0)
+    if conf < DECISION_CONFIDENCE:
+        return conf / DECISION_CONFIDENCE * threshold
+    return threshold + (conf - DECISION_CONFIDENCE) / (1 - DECISION_CONFIDENCE) * (1 - threshold)
+
+
+def is_identical(conf: float) -> bool:
+    """Verify's verdict for a confidence."""
+    return conf >= DECISION_CONFIDENCE

@@ -1,0 +1,124 @@
+"""The Studio's operator account, sign-in sessions, and resource descriptions.
+
+One admin password (its scrypt hash, see ``rostro.studio.security``) and the sessions it
+opened. A session is stored by the SHA-256 of its cookie token, never the token itself, with
+the CSRF token its forms must carry. Changing the password ends every session.
+
+A resource's optional description (typed when it is created in the Studio, as in the Azure
+portal) lives in its own table so the resources table stays as the API uses it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Connection, Float, ForeignKey, Integer, LargeBinary, String, delete, insert, select, update,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rostro.store.models import Base
+
+ADMIN_ROW = 1
+MAX_DESCRIPTION = 500
+
+
+class StudioAdmin(Base):
+    """The operator's password hash (a single row, id 1)."""
+
+    __tablename__ = "studio_admin"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class StudioSession(Base):
+    """A signed-in browser: SHA-256 of its cookie token, its CSRF token, its lifetime."""
+
+    __tablename__ = "studio_sessions"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class ResourceDescription(Base):
+    """The description of a resource (absent when none was given)."""
+
+    __tablename__ = "resource_descriptions"
+
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+    description: Mapped[str] = mapped_column(String(MAX_DESCRIPTION))
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live session: the CSRF token its forms carry and when it ends."""
+
+    csrf_token: str
+    created_at: float
+    expires_at: float
+
+
+def admin_password_hash(connection: Connection) -> str | None:
+    """Return the stored admin password hash, or None before the first start."""
+    return connection.execute(
+        select(StudioAdmin.password_hash).where(StudioAdmin.id == ADMIN_ROW)).scalar()
+
+
+def set_admin_password_hash(connection: Connection, password_hash: str,
+                            now: float | None = None) -> None:
+    """Store ``password_hash`` as the admin password and end every session."""
+    now = time.time() if now is None else now
+    if admin_password_hash(connection) is None:
+        connection.execute(insert(StudioAdmin).values(
+            id=ADMIN_ROW, password_hash=password_hash, created_at=now, updated_at=now))
+    else:
+        connection.execute(update(StudioAdmin).where(StudioAdmin.id == ADMIN_ROW)
+                           .values(password_hash=password_hash, updated_at=now))
+    connection.execute(delete(StudioSession))
+
+
+def create_session(connection: Connection, token_hash: bytes, csrf_token: str, ttl: float,
+                   now: float | None = None) -> SessionInfo:
+    """Store a session for ``ttl`` seconds; expired sessions are deleted on the way."""
+    now = time.time() if now is None else now
+    connection.execute(delete(StudioSession).where(StudioSession.expires_at <= now))
+    connection.execute(insert(StudioSession).values(
+        token_hash=token_hash, csrf_token=csrf_token, created_at=now, expires_at=now + ttl))
+    return SessionInfo(csrf_token, now, now + ttl)
+
+
+def get_session(connection: Connection, token_hash: bytes,
+                now: float | None = None) -> SessionInfo | None:
+    """Return the live session stored under ``token_hash``, or None (unknown or expired)."""
+    now = time.time() if now is None else now
+    row = connection.execute(select(StudioSession).where(
+        StudioSession.token_hash == token_hash, StudioSession.expires_at > now)).first()
+    return None if row is None else SessionInfo(row.csrf_token, row.created_at, row.expires_at)
+
+
+def delete_session(connection: Connection, token_hash: bytes) -> None:
+    """End the session stored under ``token_hash`` (nothing happens if there is none)."""
+    connection.execute(delete(StudioSession).where(StudioSession.token_hash == token_hash))
+
+
+def set_description(connection: Connection, resource_id: int, description: str) -> None:
+    """Set (or with an empty text, remove) a resource's description, cut to MAX_DESCRIPTION."""
+    connection.execute(delete(ResourceDescription)
+                       .where(ResourceDescription.resource_id == resource_id))
+    description = description.strip()[:MAX_DESCRIPTION]
+    if description:
+        connection.execute(insert(ResourceDescription).values(
+            resource_id=resource_id, description=description))
+
+
+def descriptions(connection: Connection) -> dict[int, str]:
+    """Return every resource's description, by resource id."""
+    return dict(connection.execute(
+        select(ResourceDescription.resource_id, ResourceDescription.description)).all())

@@ -1,0 +1,12 @@
+"""All Studio routes, under ``/studio`` (listed in ``rostro.api.app.ROUTERS``; none of them
+appears in the Face API's OpenAPI document)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from rostro.studio import assets, resources, signin, tools
+
+router = APIRouter(include_in_schema=False)
+for module in (signin, resources, tools, assets):
+    router.include_router(module.router)
