@@ -99,7 +99,7 @@ def test_openapi_docs(service):
     assert "Ocp-Apim-Subscription-Key" in str(spec["components"]["securitySchemes"])
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 def test_server_error_is_json_with_request_id(tmp_path, caplog):
     """An engine failure reaches the client as a JSON 500 carrying the logged request id."""
     from fastapi.testclient import TestClient

@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 ROUTERS = (
     "rostro.api.detect",
+    "rostro.api.detect_v12",
+    "rostro.api.recognition",
+    "rostro.api.groups",
+    "rostro.api.facelists",
+    "rostro.api.operations",
     "rostro.api.usage",
     "rostro.studio.routes",
 )

@@ -1,0 +1,126 @@
+"""Training and searching the galleries of person groups and large face lists.
+
+"Train" builds a :class:`rostro.search.Gallery` from the container's faces as they are now:
+for (large) person groups one row per person, the person's template (the unit mean of its face
+embeddings, ``rostro.vision.templates``); for large face lists one row per face. The gallery is
+saved beside the database (``<database dir>/indexes``) under a fresh snapshot token, and the
+database records the token and the last face sequence number it contains. Identify and find
+similar open the gallery of the recorded token; a missing or stale file is rebuilt from the
+database (faces up to that sequence number), so the database stays the source of truth.
+
+Persons or faces deleted after training are still in the gallery until the next training;
+searches fetch as many extra hits as were deleted and drop those that no longer exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from starlette.requests import Request
+
+from rostro.api.containers import Kind
+from rostro.search import Gallery, GalleryFiles
+from rostro.store import groups, training
+from rostro.store.db import Database
+from rostro.store.groups import ContainerRow, Embeddings
+from rostro.vision.templates import templates
+
+log = logging.getLogger(__name__)
+
+INDEX_DIRECTORY = "indexes"
+
+
+def gallery_files(request: Request) -> GalleryFiles:
+    """The process's gallery store, created on first use next to the database."""
+    app_state = request.app.state
+    files = getattr(app_state, "rostro_galleries", None)
+    if files is None:
+        database = app_state.service.database
+        files = GalleryFiles(root=database.path.parent / INDEX_DIRECTORY)
+        app_state.rostro_galleries = files
+    return files
+
+
+def build_gallery(kind: Kind, faces: Embeddings, snapshot: str) -> Gallery | None:
+    """The gallery of ``faces`` (None when there are none): person templates for person
+    groups, the faces themselves for face lists."""
+    if len(faces) == 0:
+        return None
+    if kind.has_persons:
+        persons, rows = templates(faces.person_pks, faces.vectors)
+        return Gallery.build(persons, rows, persons=persons, snapshot=snapshot)
+    return Gallery.build(faces.face_pks, faces.vectors, snapshot=snapshot)
+
+
+def empty_message(kind: Kind) -> str:
+    """Why training fails on an empty container (Rostro's wording)."""
+    return f"There is no persisted face in the {kind.title.lower()}."
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """What a background training run needs: where, which container, which run."""
+
+    database: Database
+    files: GalleryFiles
+    resource_name: str
+    kind: Kind
+    container_pk: int
+    container_id: str
+    run: int
+
+
+def run_training(job: TrainJob) -> None:
+    """Perform training run ``job.run`` and any run asked for while it went on."""
+    run: int | None = job.run
+    owner = training.process_owner()
+    while run is not None:
+        snapshot = uuid.uuid4().hex
+        with job.database.transaction() as connection:
+            container = groups.get_container_by_pk(connection, job.container_pk)
+            if container is None:
+                job.files.discard(job.resource_name, job.kind.path, job.container_id)
+                return
+            faces = groups.container_embeddings(connection, container.pk, container.face_seq)
+        message = None
+        try:
+            gallery = build_gallery(job.kind, faces, snapshot)
+            if gallery is None:
+                message = empty_message(job.kind)
+            else:
+                job.files.save(job.resource_name, job.kind.path, job.container_id, gallery)
+        except Exception:  # a failed run must end as "failed", never stay "running"
+            log.exception("training %s %s failed", job.kind.path, job.container_id)
+            gallery, message = None, "Training failed because of an internal error."
+        with job.database.transaction() as connection:
+            if groups.get_container_by_pk(connection, job.container_pk) is None:
+                job.files.discard(job.resource_name, job.kind.path, job.container_id)
+                return
+            if gallery is not None:
+                groups.consume_removed(connection, container.pk, container.removed_since_train)
+            run = training.finish_run(
+                connection, container.pk, run, snapshot if gallery is not None else None,
+                container.face_seq, len(gallery) if gallery is not None else 0, message, owner)
+        log.info("trained %s %s: %s", job.kind.path, job.container_id,
+                 f"{len(faces)} faces" if gallery is not None else message)
+
+
+def open_trained(database: Database, files: GalleryFiles, resource_name: str, kind: Kind,
+                 container: ContainerRow, state: training.TrainingState) -> Gallery:
+    """The gallery of the container's last successful training (rebuilt from the database
+    if its file is missing or stale)."""
+
+    def rebuild() -> Gallery:
+        with database.transaction() as connection:
+            faces = groups.container_embeddings(connection, container.pk, state.trained_seq)
+        gallery = build_gallery(kind, faces, state.snapshot)
+        if gallery is None:  # every face of the snapshot was deleted since: an empty gallery
+            gallery = Gallery.build(np.empty(0, np.int64), np.empty((0, 128), np.float32),
+                                    persons=np.empty(0, np.int64) if kind.has_persons else None,
+                                    snapshot=state.snapshot, backend="exact")
+        return gallery
+
+    return files.open(resource_name, kind.path, container.container_id, state.snapshot, rebuild)
