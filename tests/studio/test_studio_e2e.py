@@ -66,7 +66,7 @@ def test_course_flow(page, studio_server, image_files, photo_files, screenshots,
     page.get_by_role("button", name="Create", exact=True).click()
     page.wait_for_url(re.compile(r".*/studio/resources/practica14\?created=1$"))
     assert page.locator("h1 .badge").inner_text() == "F0"
-    assert page.locator("#quota-month").inner_text() == "30000"
+    assert page.locator("#quota-month").inner_text() == "30,000"
     assert page.locator("#calls-month").inner_text() == "0"
     shot(page, screenshots, "03-keys-and-endpoint")
 
@@ -88,7 +88,7 @@ def test_course_flow(page, studio_server, image_files, photo_files, screenshots,
         assert response.status_code == 403, response.text
         assert response.json()["error"]["code"] == "UnsupportedFeature"
     wait_text(page, "#calls-month", r"^1$", timeout=15)
-    assert page.locator("#remaining-month").inner_text() == "29999"
+    assert page.locator("#remaining-month").inner_text() == "29,999"
     assert page.locator("svg.chart rect.calls").count() == 1
     shot(page, screenshots, "04-usage")
 
@@ -138,7 +138,7 @@ def test_course_flow(page, studio_server, image_files, photo_files, screenshots,
 
 @pytest.fixture
 def recognition(studio_server):
-    if not studio_server.has_route("/face/v1.0/persongroups/{personGroupId}"):
+    if not studio_server.has_route("/face/v1.0/persongroups"):
         pytest.skip("this build has no person group endpoints yet (issue 5)")
 
 
@@ -181,7 +181,7 @@ def test_people_flow(page, studio_server, photo_files, screenshots, recognition)
     confidence = float(page.locator("#candidates .confidence").first.inner_text())
     assert confidence >= 0.5
     assert page.locator("#identify-overlay rect.box").count() == 1
-    assert "Eileen Collins" in page.locator("#identify-overlay text").first.inner_text()
+    assert "Eileen Collins" in page.locator("#identify-overlay text").first.text_content()
     shot(page, screenshots, "10-identify")
 
     page.goto(studio_server.base + "/studio/people?resource=people")
@@ -229,7 +229,7 @@ def test_spanish_everywhere(page, studio_server, screenshots):
         text = page.locator("body").inner_text()
         assert not KEY_LIKE.findall(text), (path, KEY_LIKE.findall(text))
         for english in ("Sign out", "Resources", "Keys and Endpoint", "Try it", "Cancel"):
-            assert english not in text, (path, english)
+            assert not re.search(rf"\b{english}\b", text), (path, english)
     page.goto(studio_server.base + "/studio/resources/default")
     assert "Claves y punto de conexión" in page.locator("body").inner_text()
     shot(page, screenshots, "12-espanol")

@@ -1,7 +1,9 @@
 """Azure's ``confidence`` from the engine's cosine similarity: one mapping, used by verify,
 identify, find similar and group, built so that 0.5 is the decision threshold.
 
-The threshold lives in one place, beside the embedder (``SAME_PERSON_COSINE`` below reads it).
+The threshold lives in one place, beside the embedder
+(``rostro.vision.embedder.SAME_PERSON_THRESHOLD``, chosen on identity dev: see its comment and
+docs/accuracy.md, "Verification"); ``SAME_PERSON_COSINE`` below reads it.
 The mapping is piecewise linear and monotonic:
 
 * cosine <= 0 maps to 0; cosine ``t`` (the threshold) maps to 0.5; cosine 1 maps to 1;
@@ -18,10 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from rostro.vision.embedder import SFACE_COSINE_THRESHOLD
+from rostro.vision.embedder import SAME_PERSON_THRESHOLD
 
 #: Cosine similarity at which two faces are declared the same person.
-SAME_PERSON_COSINE = float(SFACE_COSINE_THRESHOLD)
+SAME_PERSON_COSINE = float(SAME_PERSON_THRESHOLD)
 #: The confidence that SAME_PERSON_COSINE maps to.
 DECISION_CONFIDENCE = 0.5
 #: Digits kept in the JSON answers (Azure answers with up to five).

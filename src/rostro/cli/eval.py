@@ -12,6 +12,7 @@ import importlib
 EVALUATIONS = (
     "rostro.evaluation.detection",
     "rostro.evaluation.verification",
+    "rostro.evaluation.identification",
     "rostro.evaluation.attributes",
 )
 

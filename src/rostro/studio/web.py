@@ -27,7 +27,7 @@ from rostro.api.state import service_state
 from rostro.store.db import Database
 from rostro.store.studio import SessionInfo
 from rostro.studio import accounts
-from rostro.studio.i18n import LANGUAGES, catalogue, pick_language, translator
+from rostro.studio.i18n import LANGUAGES, catalogue, format_number, pick_language, translator
 
 PREFIX = "/studio"
 SESSION_COOKIE = "rostro_session"
@@ -43,7 +43,7 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Cache-Control": "no-store",  # pages show keys
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes Chromium send Origin: null
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
@@ -165,7 +165,8 @@ def render(request: Request, template: str, lang: str, status: int = 200,
     translate = translator(lang)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = templates.get_template(template).render(
-        t=translate, lang=lang, languages=LANGUAGES, here=here, prefix=PREFIX,
+        t=translate, n=lambda value: format_number(value, lang), lang=lang,
+        languages=LANGUAGES, here=here, prefix=PREFIX,
         version=__version__, signed_in=context.pop("signed_in", False), **context)
     return secure(HTMLResponse(html, status_code=status))
 

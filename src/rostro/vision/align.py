@@ -37,9 +37,13 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def align_face(image: np.ndarray, points5: np.ndarray, size: int = 112) -> np.ndarray:
-    """Warp a face to the ``size``x``size`` ArcFace template given its five points (pixels)."""
+def align_face(image: np.ndarray, points5: np.ndarray, size: int = 112,
+               interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Warp a face to the ``size``x``size`` ArcFace template given its five points (pixels).
+
+    ``interpolation`` is an OpenCV flag (the embedder uses bicubic, see rostro.vision.embedder).
+    """
     template = ARCFACE_112 * (size / 112.0)
     matrix = similarity_transform(points5, template)
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
+    return cv2.warpAffine(image, matrix, (size, size), flags=interpolation,
                           borderMode=cv2.BORDER_CONSTANT)

@@ -81,7 +81,11 @@ class Analyzer:
 
     @property
     def embedder(self) -> SFaceEmbedder:
-        return self._model("embedder", lambda: SFaceEmbedder(self.cache.require("sface")))
+        # The embedder aligns faces by the 3D landmark fit (see rostro.vision.embedder).
+        # Fetched out here: _model's lock is not re-entrant.
+        landmarker = self.landmarker
+        return self._model("embedder", lambda: SFaceEmbedder(self.cache.require("sface"),
+                                                             landmarker))
 
     @property
     def landmarker(self) -> TDDFALandmarker:
@@ -104,9 +108,13 @@ class Analyzer:
         found.sort(key=lambda d: d.box.area, reverse=True)
         return found[:max_faces]
 
-    def embed(self, image: np.ndarray, detection: Detection) -> np.ndarray:
-        """Return the unit-length recognition embedding of one detected face."""
-        return self.embedder.embed(image, detection)
+    def embed(self, image: np.ndarray, detection: Detection,
+              landmarks68: np.ndarray | None = None) -> np.ndarray:
+        """Return the unit-length recognition embedding of one detected face.
+
+        ``landmarks68`` ((68, 2), when already fitted for this face) saves the landmark pass.
+        """
+        return self.embedder.embed(image, detection, landmarks68)
 
     def analyze_face(self, image: np.ndarray, detection: Detection, request: Request) -> Face:
         """Compute what ``request`` asks for on one detected face."""
@@ -121,7 +129,9 @@ class Analyzer:
                 pose=pose if needs_pose else None,
             )
         if request.embedding:
-            face = replace(face, embedding=self.embed(image, detection))
+            points = (None if face.landmarks68 is None
+                      else np.array([[p.x, p.y] for p in face.landmarks68]))
+            face = replace(face, embedding=self.embed(image, detection, points))
         if request.attributes:
             face = replace(face, attributes=self.attributes.run(image, face, request.attributes))
         return face

@@ -113,6 +113,7 @@
     const button = document.getElementById("run");
     button.disabled = true;
     status.textContent = t("js.working");
+    document.getElementById("face-count").textContent = "";
     try {
       const result = await api(endpoint, key, "POST", "face/v1.0/detect", {
         query: params, json: url ? { url } : undefined, body: file || undefined,

@@ -1,0 +1,206 @@
+"""Containers, persons, faces and training state on real SQLite files; the confidence
+mapping, person templates and face grouping as plain functions."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from rostro.api import containers
+from rostro.api.confidence import SAME_PERSON_COSINE, confidence, is_identical, similarity_for
+from rostro.api.recognition import cluster
+from rostro.store import groups, training
+from rostro.store.db import open_database
+from rostro.store.errors import AlreadyExists
+from rostro.store.groups import LimitReached, NewFace
+from rostro.store.quotas import FACES_PER_PERSON, quota
+from rostro.store.resources import create_resource
+from rostro.vision.templates import template, templates
+
+DEAD_OWNER = f"{socket.gethostname()}:999999999"
+
+
+@pytest.fixture
+def database(tmp_path):
+    db = open_database(tmp_path / "rostro.db")
+    with db.transaction() as connection:
+        db.resource_id = create_resource(connection, "store-tests", "S0").id
+    yield db
+    db.close()
+
+
+def unit(seed: int, dim: int = 128) -> np.ndarray:
+    vector = np.random.default_rng(seed).normal(size=dim).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def face(seed: int) -> NewFace:
+    return NewFace(unit(seed), (1, 2, 30, 40), "detection_01", user_data=f"face {seed}")
+
+
+def make_group(connection, resource_id: int, kind: str = groups.LARGE_PERSON_GROUP,
+               name: str = "g") -> groups.ContainerRow:
+    return groups.create_container(connection, resource_id, kind, name, name, None,
+                                   "recognition_01")
+
+
+def test_containers_persons_faces_and_cascade(database):
+    with database.transaction() as connection:
+        group = make_group(connection, database.resource_id)
+        with pytest.raises(AlreadyExists):
+            make_group(connection, database.resource_id)
+        other_kind = make_group(connection, database.resource_id, groups.PERSON_GROUP)
+        assert other_kind.pk != group.pk
+        person = groups.create_person(connection, group.pk, "Ann", "data")
+        row = groups.get_person(connection, group.pk, person)
+        first = groups.add_face(connection, group.pk, face(1), person_pk=row.pk)
+        second = groups.add_face(connection, group.pk, face(2), person_pk=row.pk)
+        assert groups.get_person(connection, group.pk, person).persisted_face_ids == (first, second)
+        faces = groups.container_embeddings(connection, group.pk)
+        assert faces.person_pks.tolist() == [row.pk, row.pk]
+        np.testing.assert_allclose(faces.vectors[1], unit(2))
+        assert len(groups.container_embeddings(connection, group.pk, max_seq=1)) == 1
+        groups.delete_container(connection, group.pk)
+        assert groups.get_person(connection, group.pk, person) is None
+        assert groups.count_faces(connection, group.pk) == 0
+
+
+def test_row_ids_are_never_reused(database):
+    with database.transaction() as connection:
+        group = make_group(connection, database.resource_id, groups.LARGE_FACE_LIST)
+        groups.add_face(connection, group.pk, face(1))
+        last = groups.container_embeddings(connection, group.pk).face_pks[-1]
+        groups.delete_face(connection, group.pk, int(last), counts_as_removed=True)
+        groups.add_face(connection, group.pk, face(2))
+        assert groups.container_embeddings(connection, group.pk).face_pks[-1] > last
+        assert groups.get_container_by_pk(connection, group.pk).removed_since_train == 1
+        groups.consume_removed(connection, group.pk, 5)
+        assert groups.get_container_by_pk(connection, group.pk).removed_since_train == 0
+
+
+def test_limits(database):
+    with database.transaction() as connection:
+        make_group(connection, database.resource_id, groups.FACE_LIST, "one")
+        with pytest.raises(LimitReached) as containers_full:
+            groups.create_container(connection, database.resource_id, groups.FACE_LIST, "two",
+                                    "two", None, "recognition_01", limit=1)
+        assert containers_full.value.what == "containers"
+        group = make_group(connection, database.resource_id)
+        person = groups.get_person(connection, group.pk,
+                                   groups.create_person(connection, group.pk, "p", None))
+        with pytest.raises(LimitReached) as persons_full:
+            groups.create_person(connection, group.pk, "q", None, limit=1)
+        assert persons_full.value.what == "persons"
+        groups.add_face(connection, group.pk, face(1), person_pk=person.pk, person_limit=1)
+        with pytest.raises(LimitReached) as person_full:
+            groups.add_face(connection, group.pk, face(2), person_pk=person.pk, person_limit=1)
+        assert person_full.value.what == "person_faces"
+    assert quota("F0", groups.FACE_LIST).faces == 1000
+    assert quota("S0", groups.PERSON_GROUP).persons == 10_000
+    assert quota("unlimited", groups.LARGE_FACE_LIST).faces is None
+    assert FACES_PER_PERSON == 248
+    error = containers.PERSON_GROUP.quota_exceeded("containers")
+    assert (error.status, error.code) == (403, "QuotaExceeded")
+
+
+def test_training_runs_operations_and_requests_meanwhile(database):
+    with database.transaction() as connection:
+        group = make_group(connection, database.resource_id)
+        first = training.request_training(connection, database.resource_id, group.pk, now=10)
+        assert first.start and first.run == 1
+        second = training.request_training(connection, database.resource_id, group.pk, now=11)
+        assert not second.start and second.run == 2
+        assert training.get_training(connection, group.pk).status == training.RUNNING
+        next_run = training.finish_run(connection, group.pk, 1, "snap1", 3, 2, now=12)
+        assert next_run == 2
+        done = training.get_operation(connection, database.resource_id, first.operation_id)
+        pending = training.get_operation(connection, database.resource_id, second.operation_id)
+        assert (done.status, done.finished_at) == (training.SUCCEEDED, 12)
+        assert pending.status == training.RUNNING and pending.finished_at is None
+        state = training.get_training(connection, group.pk)
+        assert state.trained and state.snapshot == "snap1" and state.status == training.RUNNING
+        assert training.finish_run(connection, group.pk, 2, None, None, 0, "empty", now=13) is None
+        state = training.get_training(connection, group.pk)
+        assert (state.status, state.message, state.snapshot) == ("failed", "empty", "snap1")
+        assert training.get_operation(connection, database.resource_id,
+                                      second.operation_id).status == training.FAILED
+        assert training.get_operation(connection, database.resource_id + 1,
+                                      first.operation_id) is None
+
+
+def test_a_run_whose_process_died_is_reported_failed(database):
+    with database.transaction() as connection:
+        group = make_group(connection, database.resource_id)
+        asked = training.request_training(connection, database.resource_id, group.pk,
+                                          owner=DEAD_OWNER)
+        state = training.get_training(connection, group.pk)
+        assert state.status == training.FAILED and state.message == training.INTERRUPTED
+        assert training.get_operation(connection, database.resource_id,
+                                      asked.operation_id).status == training.FAILED
+        again = training.request_training(connection, database.resource_id, group.pk)
+        assert again.start and again.run == 2
+
+
+def test_state_survives_reopening(tmp_path):
+    path = tmp_path / "kept.db"
+    db = open_database(path)
+    with db.transaction() as connection:
+        resource = create_resource(connection, "kept", "F0").id
+        group = make_group(connection, resource)
+        groups.add_face(connection, group.pk, face(3),
+                        person_pk=groups.get_person(connection, group.pk, groups.create_person(
+                            connection, group.pk, "p", None)).pk)
+        run = training.request_training(connection, resource, group.pk).run
+        training.finish_run(connection, group.pk, run, "snap", 1, 1)
+    db.close()
+    db = open_database(path)
+    with db.transaction() as connection:
+        state = training.get_training(connection, group.pk)
+        assert (state.status, state.snapshot, state.trained_seq) == ("succeeded", "snap", 1)
+        np.testing.assert_allclose(groups.container_embeddings(connection, group.pk).vectors[0],
+                                   unit(3))
+    db.close()
+
+
+# ------------------------------------------------------------------------ plain functions
+
+def test_confidence_mapping():
+    t = SAME_PERSON_COSINE
+    assert confidence(t) == 0.5 and is_identical(confidence(t))
+    assert not is_identical(confidence(t - 0.01)) and is_identical(confidence(t + 0.01))
+    assert confidence(1.0) == 1.0 and confidence(0.0) == 0.0 and confidence(-0.4) == 0.0
+    sims = np.linspace(-1, 1, 201)
+    values = confidence(sims)
+    assert np.all(np.diff(values) >= 0) and values.min() == 0 and values.max() == 1
+    for c in (0.1, 0.5, 0.9):
+        assert confidence(similarity_for(c)) == pytest.approx(c, abs=1e-5)
+
+
+def test_templates_are_unit_means_in_first_seen_order():
+    owners = np.array([7, 3, 7, 3, 9])
+    vectors = np.stack([unit(i) for i in range(5)])
+    ids, rows = templates(owners, vectors)
+    assert ids.tolist() == [7, 3, 9]
+    np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1, atol=1e-6)
+    expected = vectors[[0, 2]].mean(axis=0)
+    np.testing.assert_allclose(rows[0], expected / np.linalg.norm(expected), atol=1e-6)
+    np.testing.assert_allclose(template(vectors[4:5]), vectors[4], atol=1e-6)
+
+
+def test_cluster_groups_same_person_and_leaves_strangers_alone():
+    rng = np.random.default_rng(0)
+    centres = [unit(100 + i) for i in range(3)]
+    rows, truth = [], []
+    for person, centre in enumerate(centres):
+        for _ in range(4):
+            noisy = centre + 0.08 * rng.normal(size=128)
+            rows.append(noisy / np.linalg.norm(noisy))
+            truth.append(person)
+    rows.append(unit(999))  # a stranger
+    truth.append(-1)
+    clusters = cluster(np.stack(rows).astype(np.float32))
+    assert sorted(len(c) for c in clusters) == [1, 4, 4, 4]
+    for members in clusters:
+        assert len({truth[i] for i in members}) == 1
