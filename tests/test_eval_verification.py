@@ -103,7 +103,8 @@ def small_identity_set(tmp_path_factory) -> Path:
     chosen, taken = [], {}
     for row in rows:
         key = (row["source"].split(":")[0], row["same"])
-        easy = "cmufaces" not in row["image_b"] or ("_open" in row["image_b"] and "_up_" not in row["image_b"])
+        image = row["image_b"]
+        easy = "cmufaces" not in image or ("_open" in image and "_up_" not in image)
         if easy and taken.get(key, 0) < 2:
             taken[key] = taken.get(key, 0) + 1
             chosen.append(row)

@@ -213,3 +213,14 @@ def test_notebook_command_starts_jupyterlab_with_the_key(notebook_server):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def test_test_extra_installs_the_notebook_environment():
+    """scripts/test.sh installs the `test` extra: it must carry the notebook extra's pins (the
+    SDK and photos come in through the test extra's own entries)."""
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    assert set(extras["notebook"]) <= set(extras["test"])
+    assert "ipython>=8.18,<9" in extras["notebook"]

@@ -4,6 +4,7 @@ mapping, person templates and face grouping as plain functions."""
 from __future__ import annotations
 
 import socket
+import time
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from rostro.store.quotas import FACES_PER_PERSON, quota
 from rostro.store.resources import create_resource
 from rostro.vision.templates import template, templates
 
-DEAD_OWNER = f"{socket.gethostname()}:999999999"
+DEAD_OWNER = f"{socket.gethostname()}:999999999:gone"
 
 
 @pytest.fixture
@@ -106,28 +107,53 @@ def test_limits(database):
 
 
 def test_training_runs_operations_and_requests_meanwhile(database):
+    t = time.time()
     with database.transaction() as connection:
         group = make_group(connection, database.resource_id)
-        first = training.request_training(connection, database.resource_id, group.pk, now=10)
+        first = training.request_training(connection, database.resource_id, group.pk, now=t)
         assert first.start and first.run == 1
-        second = training.request_training(connection, database.resource_id, group.pk, now=11)
+        second = training.request_training(connection, database.resource_id, group.pk, now=t + 1)
         assert not second.start and second.run == 2
-        assert training.get_training(connection, group.pk).status == training.RUNNING
-        next_run = training.finish_run(connection, group.pk, 1, "snap1", 3, 2, now=12)
+        assert training.get_training(connection, group.pk, t + 1).status == training.RUNNING
+        next_run = training.finish_run(connection, group.pk, 1, "snap1", 3, 2, now=t + 2)
         assert next_run == 2
-        done = training.get_operation(connection, database.resource_id, first.operation_id)
-        pending = training.get_operation(connection, database.resource_id, second.operation_id)
-        assert (done.status, done.finished_at) == (training.SUCCEEDED, 12)
+        done = training.get_operation(connection, database.resource_id, first.operation_id, t + 2)
+        pending = training.get_operation(connection, database.resource_id, second.operation_id,
+                                         t + 2)
+        assert (done.status, done.finished_at) == (training.SUCCEEDED, t + 2)
         assert pending.status == training.RUNNING and pending.finished_at is None
-        state = training.get_training(connection, group.pk)
+        state = training.get_training(connection, group.pk, t + 2)
         assert state.trained and state.snapshot == "snap1" and state.status == training.RUNNING
-        assert training.finish_run(connection, group.pk, 2, None, None, 0, "empty", now=13) is None
-        state = training.get_training(connection, group.pk)
+        assert training.finish_run(connection, group.pk, 2, None, None, 0, "empty",
+                                   now=t + 3) is None
+        state = training.get_training(connection, group.pk, t + 3)
         assert (state.status, state.message, state.snapshot) == ("failed", "empty", "snap1")
         assert training.get_operation(connection, database.resource_id,
                                       second.operation_id).status == training.FAILED
         assert training.get_operation(connection, database.resource_id + 1,
                                       first.operation_id) is None
+
+
+def test_a_run_without_heartbeat_is_taken_for_dead(database):
+    t = time.time()
+    with database.transaction() as connection:
+        group = make_group(connection, database.resource_id)
+        training.request_training(connection, database.resource_id, group.pk,
+                                  owner="elsewhere.example:1:x", now=t)
+        training.heartbeat(connection, group.pk, 1, now=t + training.HEARTBEAT)
+        later = t + training.HEARTBEAT + training.HEARTBEAT_TIMEOUT - 1
+        assert training.get_training(connection, group.pk, later).status == training.RUNNING
+        state = training.get_training(connection, group.pk, later + 2)
+        assert (state.status, state.message) == (training.FAILED, training.INTERRUPTED)
+
+
+def test_owners():
+    assert training.owner_alive(training.process_owner())
+    assert not training.owner_alive(DEAD_OWNER)
+    me = training.process_owner().rsplit(":", 1)[0]
+    assert not training.owner_alive(f"{me}:earlier")  # same pid, an earlier process
+    assert training.owner_alive("elsewhere.example:1:x")
+    assert not training.owner_alive(None)
 
 
 def test_a_run_whose_process_died_is_reported_failed(database):

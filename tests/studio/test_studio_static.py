@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import rostro.studio
-from rostro.studio.i18n import EN, ES, format_number, pick_language, translator
+from rostro.studio.i18n import EN, ES, format_number, format_percent, pick_language, translator
 
 STUDIO = Path(rostro.studio.__file__).parent
 TEMPLATES = sorted((STUDIO / "templates").glob("*.html"))
@@ -83,6 +83,8 @@ def test_translator_and_language_choice():
     assert pick_language(None, "de-DE") == "en"
     assert format_number(30000, "en") == "30,000"
     assert format_number(30000, "es") == "30\u00a0000"
+    assert format_percent(0.125, "en") == "12.5\u00a0%"
+    assert format_percent(0.125, "es") == "12,5\u00a0%"
 
 
 def test_password_hashes_are_salted_scrypt():
@@ -132,3 +134,30 @@ def test_sign_in_redirects_stay_inside_the_studio(target, expected):
     from rostro.studio.web import local_path
 
     assert local_path(target) == expected
+
+
+@pytest.mark.parametrize("scheme, secure", [("http", False), ("https", True)])
+def test_cookies_are_secure_over_https(scheme, secure):
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from rostro.studio.web import set_cookie
+
+    request = Request({"type": "http", "scheme": scheme, "method": "GET", "path": "/studio",
+                       "headers": [], "server": ("127.0.0.1", 443), "query_string": b""})
+    response = Response()
+    set_cookie(response, request, "rostro_session", "token")
+    header = response.headers["set-cookie"]
+    assert "HttpOnly" in header and "SameSite=strict" in header and "Path=/studio" in header
+    assert ("Secure" in header) is secure
+
+
+def test_catalogue_keys_are_written_once():
+    """A repeated key in a dict literal silently keeps the last value."""
+    import ast
+
+    tree = ast.parse((STUDIO / "i18n.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict) and len(node.keys) > 20:
+            keys = [key.value for key in node.keys if isinstance(key, ast.Constant)]
+            assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})

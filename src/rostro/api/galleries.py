@@ -15,6 +15,7 @@ searches fetch as many extra hits as were deleted and drop those that no longer 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -75,9 +76,30 @@ class TrainJob:
 
 def run_training(job: TrainJob) -> None:
     """Perform training run ``job.run`` and any run asked for while it went on."""
+    current = [job.run]
+    stop = threading.Event()
+
+    def beat() -> None:  # tells other processes the run is alive while the index builds
+        while not stop.wait(training.HEARTBEAT):
+            try:
+                with job.database.transaction() as connection:
+                    training.heartbeat(connection, job.container_pk, current[0])
+            except Exception:
+                log.exception("training heartbeat of %s failed", job.container_id)
+
+    beating = threading.Thread(target=beat, name=f"train-{job.container_id}", daemon=True)
+    beating.start()
+    try:
+        _train_runs(job, current)
+    finally:
+        stop.set()
+
+
+def _train_runs(job: TrainJob, current: list[int]) -> None:
     run: int | None = job.run
     owner = training.process_owner()
     while run is not None:
+        current[0] = run
         snapshot = uuid.uuid4().hex
         with job.database.transaction() as connection:
             container = groups.get_container_by_pk(connection, job.container_pk)

@@ -26,6 +26,7 @@ import csv
 import dataclasses
 import json
 import math
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -198,7 +199,7 @@ def evaluate_verification(analyzer, data_dir: Path, threshold: float | None = No
     dict) holds the metric rows (all pairs, then per source), the images where no face was
     found, and the mean CPU time of one embedding on this machine.
     """
-    from rostro.vision.embedder import SAME_PERSON_THRESHOLD
+    from rostro.vision.embedder import SAME_PERSON_THRESHOLD  # imported late: loads cv2/ORT
 
     data_dir = Path(data_dir)
     threshold = SAME_PERSON_THRESHOLD if threshold is None else float(threshold)
@@ -265,8 +266,6 @@ def format_table(report: dict) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import sys
-
     from rostro.vision.analyzer import Analyzer
 
     report = evaluate_verification(Analyzer(), args.data, args.threshold, far=args.far,
@@ -286,7 +285,8 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
                     "cosine similarity. A pair with an image where no face is found counts as "
                     "wrong.")
     parser.add_argument("--data", type=Path, required=True, help="folder with pairs.csv and the images")
-    parser.add_argument("--json", metavar="OUT", help="also write the report (with every pair's score) as JSON")
+    parser.add_argument("--json", metavar="OUT",
+                        help="also write the report (with every pair's score) as JSON")
     parser.add_argument("--threshold", type=float,
                         help="cosine threshold for 'same person' (default: the shipped one)")
     parser.add_argument("--far", type=float, default=FAR, help="FAR for TAR@FAR (default %(default)g)")

@@ -140,11 +140,12 @@ def _prelu_as_relu(model) -> int:
         channels = s.size
         constants = {"zero": np.zeros(channels), "one": np.ones(channels),
                      "minus_one": -np.ones(channels), "one_minus_slope": 1.0 - s.ravel()}
-        added += [numpy_helper.from_array(v.astype(np.float32), f"{name}_{k}") for k, v in constants.items()]
+        added += [numpy_helper.from_array(value.astype(np.float32), f"{name}_{key}")
+                  for key, value in constants.items()]
 
         def scale(source: str, factor: str, out: str):
-            return helper.make_node("BatchNormalization", [source, f"{name}_{factor}", f"{name}_zero",
-                                    f"{name}_zero", f"{name}_one"], [out], name=out, epsilon=0.0)
+            inputs = [source, f"{name}_{factor}", f"{name}_zero", f"{name}_zero", f"{name}_one"]
+            return helper.make_node("BatchNormalization", inputs, [out], name=out, epsilon=0.0)
 
         nodes += [scale(x, "minus_one", f"{name}_neg"),
                   helper.make_node("Relu", [f"{name}_neg"], [f"{name}_relu"], name=f"{name}_relu"),
@@ -187,16 +188,15 @@ def _int8_gemm(graph) -> int:
                   numpy_helper.from_array(scale.astype(np.float32), f"{name}_w_scale")]
         has_bias = len(node.input) > 2 and node.input[2]
         product = f"{name}_out" if has_bias else node.output[0]
+        n = lambda suffix: f"{name}_{suffix}"  # noqa: E731
         nodes += [
             helper.make_node("DynamicQuantizeLinear", [node.input[0]],
-                             [f"{name}_x", f"{name}_x_scale", f"{name}_x_zero"], name=f"{name}_quantize"),
-            helper.make_node("MatMulInteger", [f"{name}_x", f"{name}_w", f"{name}_x_zero",
-                                               f"{name}_w_zero"], [f"{name}_int"], name=f"{name}_matmul"),
-            helper.make_node("Cast", [f"{name}_int"], [f"{name}_float"], name=f"{name}_cast",
-                             to=TensorProto.FLOAT),
-            helper.make_node("Mul", [f"{name}_x_scale", f"{name}_w_scale"], [f"{name}_scale"],
-                             name=f"{name}_scale"),
-            helper.make_node("Mul", [f"{name}_float", f"{name}_scale"], [product], name=f"{name}_mul"),
+                             [n("x"), n("x_scale"), n("x_zero")], name=n("quantize")),
+            helper.make_node("MatMulInteger", [n("x"), n("w"), n("x_zero"), n("w_zero")],
+                             [n("int")], name=n("matmul")),
+            helper.make_node("Cast", [n("int")], [n("float")], name=n("cast"), to=TensorProto.FLOAT),
+            helper.make_node("Mul", [n("x_scale"), n("w_scale")], [n("scale")], name=n("scale")),
+            helper.make_node("Mul", [n("float"), n("scale")], [product], name=n("mul")),
         ]
         if has_bias:
             nodes.append(helper.make_node("Add", [product, node.input[2]], [node.output[0]],

@@ -408,37 +408,57 @@ def delete_face(connection: Connection, container_pk: int, face_pk: int,
             removed_since_train=FaceContainer.removed_since_train + 1))
 
 
-def _embeddings(rows) -> Embeddings:
-    rows = list(rows)
-    if not rows:
-        return Embeddings(np.empty(0, np.int64), np.empty(0, np.int64),
-                          np.empty((0, 0), np.float32))
-    face_pks = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-    person_pks = np.fromiter((-1 if r[1] is None else r[1] for r in rows), np.int64, len(rows))
-    dim = rows[0][3]
-    vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-    return Embeddings(face_pks, person_pks, vectors)
-
-
 _EMBEDDING_COLUMNS = (PersistedFace.id, PersistedFace.person_pk, PersistedFace.embedding,
                       PersistedFace.embedding_dim)
+#: Rows fetched at a time when reading embeddings: the vectors go straight into one array,
+#: so a million faces need their 512 MB and little more.
+_PARTITION = 10_000
+
+
+def _embeddings(connection: Connection, where, count: int) -> Embeddings:
+    """Read ``count`` faces (an upper bound) matching ``where``, in sequence order."""
+    query = select(*_EMBEDDING_COLUMNS).where(*where).order_by(PersistedFace.seq)
+    face_pks = np.empty(count, np.int64)
+    person_pks = np.empty(count, np.int64)
+    vectors = None
+    n = 0
+    result = connection.execution_options(yield_per=_PARTITION).execute(query)
+    for rows in result.partitions():
+        if n + len(rows) > count:  # cannot happen inside one transaction; never overrun
+            break
+        if vectors is None:
+            vectors = np.empty((count, rows[0][3]), np.float32)
+        stop = n + len(rows)
+        face_pks[n:stop] = [r[0] for r in rows]
+        person_pks[n:stop] = [-1 if r[1] is None else r[1] for r in rows]
+        vectors[n:stop] = np.frombuffer(b"".join(r[2] for r in rows),
+                                        np.float32).reshape(len(rows), -1)
+        n = stop
+    if vectors is None:
+        return Embeddings(np.empty(0, np.int64), np.empty(0, np.int64),
+                          np.empty((0, 0), np.float32))
+    return Embeddings(face_pks[:n], person_pks[:n], vectors[:n])
+
+
+def _count(connection: Connection, where) -> int:
+    return connection.execute(select(func.count()).select_from(PersistedFace)
+                              .where(*where)).scalar_one()
 
 
 def container_embeddings(connection: Connection, container_pk: int,
                          max_seq: int | None = None) -> Embeddings:
     """Embeddings of the container's faces (those added up to ``max_seq`` when given), in
     the order they were added."""
-    query = select(*_EMBEDDING_COLUMNS).where(PersistedFace.container_pk == container_pk)
+    where = [PersistedFace.container_pk == container_pk]
     if max_seq is not None:
-        query = query.where(PersistedFace.seq <= max_seq)
-    return _embeddings(connection.execute(query.order_by(PersistedFace.seq)))
+        where.append(PersistedFace.seq <= max_seq)
+    return _embeddings(connection, where, _count(connection, where))
 
 
 def person_embeddings(connection: Connection, person_pk: int) -> Embeddings:
     """Embeddings of one person's faces, oldest first."""
-    return _embeddings(connection.execute(
-        select(*_EMBEDDING_COLUMNS).where(PersistedFace.person_pk == person_pk)
-        .order_by(PersistedFace.seq)))
+    where = [PersistedFace.person_pk == person_pk]
+    return _embeddings(connection, where, _count(connection, where))
 
 
 def consume_removed(connection: Connection, container_pk: int, amount: int) -> None:

@@ -7,8 +7,9 @@ similar use: ``snapshot`` (a token naming the gallery built by the last successf
 
 Runs are numbered. A train request while a run is going on asks for one more run
 (``again``); each operation (v1.2's ``operation-Location``) records the run that will settle
-it, and is settled when that run ends. A run whose process died (same host, pid gone) is
-reported as failed the next time anyone looks, so a crash never leaves "running" forever.
+it, and is settled when that run ends. A run whose process died is reported as failed the
+next time anyone looks, so a crash never leaves "running" forever: at once when the process
+was on this host, or after ``HEARTBEAT_TIMEOUT`` without the run's heartbeat otherwise.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 NOT_STARTED = "notstarted"
 INTERRUPTED = "Training was interrupted (the server stopped). Train again."
+#: A running run's process touches ``last_action_at`` this often (seconds) ...
+HEARTBEAT = 30.0
+#: ... and a run not touched for this long is taken for dead, whoever owned it.
+HEARTBEAT_TIMEOUT = 300.0
 
 
 class Training(Base):
@@ -105,20 +110,31 @@ class OperationState:
     message: str | None
 
 
+#: Tells this process apart from an earlier one that had the same pid (a restarted
+#: container's server is often pid 1).
+_INCARNATION = uuid.uuid4().hex[:12]
+
+
 def process_owner() -> str:
     """This process, as written into the rows of the runs it performs."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{_INCARNATION}"
 
 
 def owner_alive(owner: str | None) -> bool:
-    """False only when ``owner`` is a process of this host that no longer exists."""
+    """False when ``owner`` is a process of this host that no longer exists (or an earlier
+    process with this process's pid); True for processes of other hosts."""
     if not owner:
         return False
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False
+    host, pid, incarnation = parts[0], int(parts[1]), parts[2]
+    if host != socket.gethostname():
         return True  # another machine's process: trust it
+    if pid == os.getpid():
+        return incarnation == _INCARNATION
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -147,8 +163,9 @@ def get_training(connection: Connection, container_pk: int,
     row = connection.execute(select(Training).where(Training.container_pk == container_pk)).first()
     if row is None:
         return None
-    if row.status == RUNNING and not owner_alive(row.owner):
-        now = time.time() if now is None else now
+    now = time.time() if now is None else now
+    if row.status == RUNNING and (not owner_alive(row.owner)
+                                  or now - row.last_action_at > HEARTBEAT_TIMEOUT):
         connection.execute(update(Training).where(Training.container_pk == container_pk).values(
             status=FAILED, message=INTERRUPTED, last_action_at=now, again=False, owner=None))
         _settle(connection, container_pk, row.run + 1, FAILED, INTERRUPTED, now)
@@ -195,6 +212,14 @@ def request_training(connection: Connection, resource_id: int, container_pk: int
         operation_id=operation_id, resource_id=resource_id, container_pk=container_pk, run=run,
         status=RUNNING, created_at=now, last_action_at=now, finished_at=None, message=None))
     return TrainRequest(start, run, operation_id)
+
+
+def heartbeat(connection: Connection, container_pk: int, run: int,
+              now: float | None = None) -> None:
+    """Mark run ``run`` as still going (called periodically by the process running it)."""
+    connection.execute(update(Training).where(
+        Training.container_pk == container_pk, Training.run == run,
+        Training.status == RUNNING).values(last_action_at=time.time() if now is None else now))
 
 
 def finish_run(connection: Connection, container_pk: int, run: int, snapshot: str | None,

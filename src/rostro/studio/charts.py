@@ -1,7 +1,8 @@
 """The usage chart: calls per minute over the last hour as inline SVG (no script, no library).
 
-Each minute is a bar (calls admitted) with the minute's error answers stacked on top in red;
-each bar has a ``<title>`` (its time and counts) that browsers and screen readers show.
+Each minute is a bar as tall as its requests (calls admitted plus calls the tier refused); the
+part that got an error answer is red, the rest blue. Each bar has a ``<title>`` (its time and
+counts) that browsers and screen readers show.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ def _clock(start: int) -> str:
 def minute_chart(history: list[MinuteUsage], title: str, bar_label: str,
                  axis_label: str) -> Markup:
     """Return the SVG of ``history`` (oldest minute first). ``bar_label`` is a format string
-    with ``{time}``, ``{calls}`` and ``{errors}`` for each bar's tooltip; ``title`` names the
+    with ``{time}``, ``{calls}`` (requests) and ``{errors}`` for each bar's tooltip; ``title`` names the
     chart; ``axis_label`` (with ``{time}``) names the time axis in UTC."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = _nice_ceiling(max((m.calls + m.errors for m in history), default=0))
+    top = _nice_ceiling(max((m.requests for m in history), default=0))
     slot = plot_w / max(1, len(history))
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -48,19 +49,20 @@ def minute_chart(history: list[MinuteUsage], title: str, bar_label: str,
         y = TOP + plot_h * (1 - fraction)
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end">'
-                     f"{round(top * fraction)}</text>")
+                     f"{top * fraction:g}</text>")
     for index, minute in enumerate(history):
         x = LEFT + index * slot + slot * 0.15
         width = slot * 0.7
-        calls_h = plot_h * minute.calls / top
-        errors_h = plot_h * minute.errors / top
-        label = bar_label.format(time=_clock(minute.start), calls=minute.calls,
-                                 errors=minute.errors)
+        errors = min(minute.errors, minute.requests)
+        calls_h = plot_h * (minute.requests - errors) / top
+        errors_h = plot_h * errors / top
+        label = bar_label.format(time=_clock(minute.start), calls=minute.requests,
+                                 errors=errors)
         parts.append(f'<g data-minute="{minute.start}"><title>{escape(label)}</title>')
-        if minute.calls:
+        if calls_h:
             parts.append(f'<rect class="calls" x="{x:.1f}" y="{TOP + plot_h - calls_h:.1f}" '
                          f'width="{width:.1f}" height="{calls_h:.1f}"/>')
-        if minute.errors:
+        if errors_h:
             parts.append(f'<rect class="errors" x="{x:.1f}" '
                          f'y="{TOP + plot_h - calls_h - errors_h:.1f}" width="{width:.1f}" '
                          f'height="{errors_h:.1f}"/>')

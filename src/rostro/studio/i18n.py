@@ -20,7 +20,7 @@ EN: dict[str, str] = {
     "nav.resources": "Resources",
     "nav.try": "Try it",
     "nav.people": "People",
-    "nav.apidocs": "API reference",
+    "nav.apidocs": "API description (OpenAPI)",
     "nav.language": "Language",
     "nav.signout": "Sign out",
     "nav.back_resources": "Back to resources",
@@ -48,7 +48,7 @@ EN: dict[str, str] = {
     "resources.description": "Description",
     "resources.optional": "optional",
     "resources.calls_month": "Calls this month",
-    "resources.created": "Created",
+    "resources.created_at": "Created",
     "resources.actions": "Actions",
     "resources.delete": "Delete",
     "resources.delete_named": "Delete {name}",
@@ -86,8 +86,8 @@ EN: dict[str, str] = {
     "usage.unlimited": "unlimited",
     "usage.meter": "{used} of {total} calls used this month",
     "usage.resets": "The monthly count starts again on {date}.",
-    "usage.chart_title": "Calls per minute, last hour",
-    "usage.bar": "{time} UTC: {calls} calls, {errors} errors",
+    "usage.chart_title": "Requests per minute, last hour (red: with errors)",
+    "usage.bar": "{time} UTC: {calls} requests, {errors} with errors",
     "usage.axis": "time (UTC)",
     "usage.errors_title": "Errors, last hour",
     "usage.requests": "Requests",
@@ -211,7 +211,7 @@ ES: dict[str, str] = {
     "nav.resources": "Recursos",
     "nav.try": "Probar",
     "nav.people": "Personas",
-    "nav.apidocs": "Referencia de la API",
+    "nav.apidocs": "Descripción de la API (OpenAPI)",
     "nav.language": "Idioma",
     "nav.signout": "Cerrar sesión",
     "nav.back_resources": "Volver a los recursos",
@@ -239,7 +239,7 @@ ES: dict[str, str] = {
     "resources.description": "Descripción",
     "resources.optional": "opcional",
     "resources.calls_month": "Llamadas este mes",
-    "resources.created": "Creado",
+    "resources.created_at": "Creado",
     "resources.actions": "Acciones",
     "resources.delete": "Eliminar",
     "resources.delete_named": "Eliminar {name}",
@@ -278,8 +278,8 @@ ES: dict[str, str] = {
     "usage.unlimited": "ilimitada",
     "usage.meter": "{used} de {total} llamadas usadas este mes",
     "usage.resets": "El recuento mensual vuelve a empezar el {date}.",
-    "usage.chart_title": "Llamadas por minuto, última hora",
-    "usage.bar": "{time} UTC: {calls} llamadas, {errors} errores",
+    "usage.chart_title": "Solicitudes por minuto, última hora (en rojo: con error)",
+    "usage.bar": "{time} UTC: {calls} solicitudes, {errors} con error",
     "usage.axis": "hora (UTC)",
     "usage.errors_title": "Errores, última hora",
     "usage.requests": "Solicitudes",
@@ -420,6 +420,12 @@ def format_number(value: int, lang: str) -> str:
     """Return ``value`` with the language's digit grouping: 30,000 or 30 000."""
     text = f"{value:,}"
     return text.replace(",", "\u00a0") if lang == "es" else text
+
+
+def format_percent(fraction: float, lang: str) -> str:
+    """Return ``fraction`` as a percentage with one decimal: 12.5 % or 12,5 %."""
+    text = f"{100 * fraction:.1f}\u00a0%"
+    return text.replace(".", ",") if lang == "es" else text
 
 
 def pick_language(cookie: str | None, accept_language: str) -> str:

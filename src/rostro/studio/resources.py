@@ -23,6 +23,7 @@ from rostro.store.history import minute_history
 from rostro.store.tiers import TIERS
 from rostro.store.usage import usage_report
 from rostro.studio.charts import minute_chart
+from rostro.studio.i18n import format_percent
 from rostro.studio.web import PREFIX, Page, database, login_redirect, open_page, redirect
 
 # Tiers offered when creating a resource (as in the portal); "unlimited" stays CLI-only.
@@ -120,7 +121,8 @@ def _usage_context(page: Page, db, name: str) -> dict:
         "server_errors": sum(m.server_errors for m in history),
     }
     errors = hour["client_errors"] + hour["throttled"] + hour["server_errors"]
-    hour["rate"] = f"{100 * errors / hour['requests']:.1f} %" if hour["requests"] else "—"
+    hour["rate"] = (format_percent(errors / hour["requests"], page.lang) if hour["requests"]
+                    else "—")
     chart = minute_chart(history, page.t("usage.chart_title"), page.t("usage.bar"),
                          page.t("usage.axis"))
     rate_used = (report.calls_this_second if report.rate_window == "second"
