@@ -88,6 +88,11 @@ def test_every_response_has_a_request_id(service, images):
 def test_openapi_docs(service):
     docs = requests.get(service.url("/docs"), timeout=30)
     assert docs.status_code == 200 and "text/html" in docs.headers["content-type"]
+    # Offline: every script and stylesheet of the page is served by Rostro itself.
+    assert "cdn" not in docs.text and "https://" not in docs.text.split("<body>")[0]
+    for asset in ("/docs-static/swagger-ui-bundle.js", "/docs-static/swagger-ui.css"):
+        assert asset in docs.text
+        assert requests.get(service.url(asset), timeout=30).status_code == 200
     spec = requests.get(service.url("/openapi.json"), timeout=30).json()
     detect = spec["paths"]["/face/v1.0/detect"]["post"]
     names = [p["name"] for p in detect["parameters"]]

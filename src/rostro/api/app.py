@@ -92,7 +92,8 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
             database.close()
 
     app = FastAPI(title="Rostro Face API", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, redirect_slashes=False)
+                  lifespan=lifespan, redirect_slashes=False, docs_url=None, redoc_url=None)
+    _serve_docs_offline(app)
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
     app.add_exception_handler(ApiError, _api_error)
@@ -101,6 +102,24 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
     app.add_middleware(OutcomeMiddleware)  # inside the edge: sees the final status
     app.add_middleware(EdgeMiddleware, routes_of=app)
     return app
+
+
+def _serve_docs_offline(app: FastAPI) -> None:
+    """Serve Swagger UI at /docs from the swagger-ui-bundle wheel: FastAPI's default page
+    loads it from a CDN, which an offline machine cannot reach."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/docs-static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon-32x32.png")
 
 
 def app_from_environment() -> FastAPI:

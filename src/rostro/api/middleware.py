@@ -35,12 +35,19 @@ def literal_segments(app) -> frozenset[str]:
 
 
 def normalize_path(path: str, literals: frozenset[str]) -> str:
-    """Collapse repeated slashes, drop a trailing slash, lowercase known literal segments."""
+    """Collapse repeated slashes, drop a trailing slash, and in Face API paths (``/face/...``,
+    ``/rostro/...``) lowercase known literal segments. Other paths (the Studio's pages, whose
+    segments include user-chosen names) keep their case."""
     path = _SLASHES.sub("/", path)
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
+    if not path.lower().startswith(_API_PREFIXES):
+        return path
     parts = [part.lower() if part.lower() in literals else part for part in path.split("/")]
     return "/".join(parts)
+
+
+_API_PREFIXES = ("/face/", "/rostro/")
 
 
 class EdgeMiddleware:

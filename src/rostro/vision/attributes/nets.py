@@ -115,20 +115,30 @@ class FaceRes:
                              male_probability=float(gender[0, 0]))
 
 
+@dataclass(frozen=True)
+class EmotionOutput:
+    probabilities: np.ndarray  # (7,) in FER_CLASSES order
+    features: np.ndarray  # (256,) global average of the last residual block
+
+
 class EmotionNet:
     """mini-Xception (FER2013) on a 64 x 64 grey crop in [-1, 1]: 7 class probabilities."""
 
     CROP_SCALE = 1.0  # the detector's box itself; wider crops lose ~18 points on dev
+    HIDDEN = "StatefulPartitionedCall/model_1/add_2/add"  # (N, 256, 8, 8) in the converted graph
 
     def __init__(self, path: Path) -> None:
-        self._session = session(path)
+        self._session = session(_with_outputs(path, (self.HIDDEN,)))
         self._input = self._session.get_inputs()[0].name
+        self._output = self._session.get_outputs()[0].name
 
-    def run(self, image: np.ndarray, detection: Detection) -> np.ndarray:
-        """Return (7,) probabilities in FER_CLASSES order, mirror-averaged."""
+    def run(self, image: np.ndarray, detection: Detection) -> EmotionOutput:
+        """Return probabilities and hidden features, mirror-averaged."""
         crop = box_crop(image, detection, self.CROP_SCALE, 64)
         rgb = crop[..., ::-1].astype(np.float32) / 255.0
         gray = rgb @ np.array([0.2989, 0.5870, 0.1140], dtype=np.float32)
         gray = (gray - 0.5) * 2.0
-        batch = np.stack([gray, gray[:, ::-1]])[..., None].astype(np.float32)
-        return self._session.run(None, {self._input: batch})[0].mean(axis=0)
+        batch = np.ascontiguousarray(np.stack([gray, gray[:, ::-1]])[..., None], dtype=np.float32)
+        probabilities, hidden = self._session.run([self._output, self.HIDDEN], {self._input: batch})
+        return EmotionOutput(probabilities=probabilities.mean(axis=0),
+                             features=hidden.mean(axis=(0, 2, 3)))

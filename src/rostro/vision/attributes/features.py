@@ -1,0 +1,88 @@
+"""Per-face features shared by the attribute providers, each computed at most once per face.
+
+Feature blocks (the names heads list in their ``features``):
+
+* ``ag.age_probs`` (81), ``ag.age_features`` (256), ``ag.gender_features`` (16): the dlib
+  age and gender nets (artifacts ``age``, ``gender``; about 4 ms).
+* ``fr.descriptor`` (1024), ``fr.age_probs`` (100): HSE FaceRes (``human-faceres``, ~35 ms).
+* ``emo.logp`` (7), ``emo.features`` (256): the FER mini-Xception (``human-emotion``, ~3 ms).
+* ``regions`` (see ``regions.FEATURE_NAMES``): statistics of the wide aligned crop (<1 ms).
+
+``head_output(ctx, name)`` runs the shipped head ``heads/<name>.npz`` on the blocks it lists,
+so asking for one attribute runs only the networks its head reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from rostro.vision.attributes import FaceContext
+from rostro.vision.attributes.crops import wide_crop
+from rostro.vision.attributes.heads import LinearHead, load_head
+from rostro.vision.attributes.nets import (
+    AgeGenderNets,
+    AgeGenderOutput,
+    EmotionNet,
+    EmotionOutput,
+    FaceRes,
+    FaceResOutput,
+)
+from rostro.vision.attributes.regions import region_statistics
+from rostro.vision.embedder import points_array
+
+
+def age_gender(ctx: FaceContext) -> AgeGenderOutput:
+    cache = ctx.engine.analyzer.cache
+    nets = ctx.engine.load("net:age-gender", lambda: AgeGenderNets(
+        cache.require("age"), cache.require("gender")))
+    return ctx.once("ag", lambda: nets.run(ctx.image, points_array(ctx.face.detection)))
+
+
+def faceres(ctx: FaceContext) -> FaceResOutput:
+    cache = ctx.engine.analyzer.cache
+    net = ctx.engine.load("net:faceres", lambda: FaceRes(cache.require("human-faceres")))
+    return ctx.once("fr", lambda: net.run(ctx.image, ctx.face.detection))
+
+
+def emotion_net(ctx: FaceContext) -> EmotionOutput:
+    cache = ctx.engine.analyzer.cache
+    net = ctx.engine.load("net:emotion", lambda: EmotionNet(cache.require("human-emotion")))
+    return ctx.once("emo", lambda: net.run(ctx.image, ctx.face.detection))
+
+
+def wide(ctx: FaceContext) -> np.ndarray:
+    """The 128 x 128 aligned crop around the head (BGR)."""
+    return ctx.once("wide", lambda: wide_crop(ctx.image, points_array(ctx.face.detection)))
+
+
+def regions(ctx: FaceContext) -> np.ndarray:
+    return ctx.once("regions", lambda: region_statistics(wide(ctx)))
+
+
+BLOCKS: dict[str, Callable[[FaceContext], np.ndarray]] = {
+    "ag.age_probs": lambda ctx: age_gender(ctx).age_probabilities,
+    "ag.age_features": lambda ctx: age_gender(ctx).age_features,
+    "ag.gender_features": lambda ctx: age_gender(ctx).gender_features,
+    "fr.descriptor": lambda ctx: faceres(ctx).descriptor,
+    "fr.age_probs": lambda ctx: faceres(ctx).age_probabilities,
+    "emo.logp": lambda ctx: np.log(emotion_net(ctx).probabilities + 1e-4),
+    "emo.features": lambda ctx: emotion_net(ctx).features,
+    "regions": regions,
+}
+
+
+def feature_vector(ctx: FaceContext, blocks: tuple[str, ...]) -> np.ndarray:
+    """Concatenate the named feature blocks (float64)."""
+    return np.concatenate([np.ravel(BLOCKS[name](ctx)).astype(np.float64) for name in blocks])
+
+
+def head(ctx: FaceContext, name: str) -> LinearHead:
+    return ctx.engine.load(f"head:{name}", lambda: load_head(name))
+
+
+def head_output(ctx: FaceContext, name: str) -> np.ndarray:
+    """Run the shipped head ``name`` on this face (memoized per face)."""
+    model = head(ctx, name)
+    return ctx.once(f"head:{name}", lambda: model(feature_vector(ctx, model.features)))
