@@ -45,10 +45,129 @@ def _head_pose(face: Face, v12: bool) -> dict[str, float]:
             "yaw": _round(face.pose.yaw)}
 
 
-# name -> function(face, v12) producing the attribute's JSON value. Attribute modules add
-# their formatters here, so each attribute's Azure spelling lives next to its name.
+def _value(face: Face, name: str):
+    if name not in face.attributes:
+        raise ValueError(f"the face was analysed without {name}")
+    return face.attributes[name]
+
+
+def _score(value: float) -> float:
+    """Scores and probabilities: 3 decimals, as the live service."""
+    return round(min(max(float(value), 0.0), 1.0), 3)
+
+
+def _age(face: Face, v12: bool) -> float:
+    return _round(_value(face, "age"))
+
+
+def _gender(face: Face, v12: bool) -> str:
+    return str(_value(face, "gender"))  # "male" / "female" on both versions
+
+
+def _smile(face: Face, v12: bool) -> float:
+    return _score(_value(face, "smile"))
+
+
+_GLASSES = {"none": "NoGlasses", "reading": "ReadingGlasses", "sunglasses": "Sunglasses",
+            "swimming_goggles": "SwimmingGoggles"}
+
+
+def _lower_first(word: str) -> str:
+    return word[:1].lower() + word[1:]
+
+
+def _glasses(face: Face, v12: bool) -> str:
+    """v1.0: "NoGlasses" (live service); v1.2: "noGlasses"."""
+    word = _GLASSES[_value(face, "glasses")]
+    return _lower_first(word) if v12 else word
+
+
+def _emotion(face: Face, v12: bool) -> dict[str, float]:
+    """Azure's 8 keys in Azure's order, 3 decimals; rounding slack goes to the largest so
+    the values still sum to 1."""
+    values = {name: _score(p) for name, p in _value(face, "emotion").as_dict().items()}
+    top = max(values, key=values.get)
+    values[top] = round(values[top] + 1.0 - sum(values.values()), 3)
+    return values
+
+
+def _facial_hair(face: Face, v12: bool) -> dict[str, float]:
+    hair = _value(face, "facialHair")
+    return {"moustache": _score(hair.moustache), "beard": _score(hair.beard),
+            "sideburns": _score(hair.sideburns)}
+
+
+def _level(name: str, key: str, words: dict[str, str]):
+    def format_level(face: Face, v12: bool) -> dict[str, object]:
+        level = _value(face, name)
+        return {key: words[level.level], "value": round(float(level.value), 2)}
+    return format_level
+
+
+_LOW_MEDIUM_HIGH = {"low": "low", "medium": "medium", "high": "high"}
+_EXPOSURE = {"under": "underExposure", "good": "goodExposure", "over": "overExposure"}
+
+
+def _hair(face: Face, v12: bool) -> dict[str, object]:
+    hair = _value(face, "hair")
+    return {"bald": _score(hair.bald), "invisible": bool(hair.invisible),
+            "hairColor": [{"color": c.color, "confidence": round(float(c.confidence), 2)}
+                          for c in hair.colors]}
+
+
+_ACCESSORY = {"headwear": "headWear", "glasses": "glasses", "mask": "mask"}
+
+
+def _accessories(face: Face, v12: bool) -> list[dict[str, object]]:
+    """v1.0: type "headWear"; v1.2: "headwear". [] when none."""
+    return [{"type": a.kind if v12 else _ACCESSORY[a.kind], "confidence": _score(a.confidence)}
+            for a in _value(face, "accessories")]
+
+
+def _makeup(face: Face, v12: bool) -> dict[str, bool]:
+    makeup = _value(face, "makeup")
+    return {"eyeMakeup": bool(makeup.eye), "lipMakeup": bool(makeup.lip)}
+
+
+def _occlusion(face: Face, v12: bool) -> dict[str, bool]:
+    occlusion = _value(face, "occlusion")
+    return {"foreheadOccluded": bool(occlusion.forehead), "eyeOccluded": bool(occlusion.eye),
+            "mouthOccluded": bool(occlusion.mouth)}
+
+
+_MASK = {"none": "noMask", "face_mask": "faceMask", "other": "otherMaskOrOcclusion",
+         "uncertain": "uncertain"}
+
+
+def _mask(face: Face, v12: bool) -> dict[str, object]:
+    mask = _value(face, "mask")
+    return {"type": _MASK[mask.kind], "noseAndMouthCovered": bool(mask.nose_and_mouth_covered)}
+
+
+def _quality(face: Face, v12: bool) -> str:
+    """v1.0: "High" (the v1.0 spec's enum); v1.2: "high" (the v1.2 SDK compares lowercase)."""
+    word = str(_value(face, "qualityForRecognition"))
+    return word if v12 else word.capitalize()
+
+
+# name -> function(face, v12) producing the attribute's JSON value.
 ATTRIBUTE_FORMATTERS: dict[str, Callable[[Face, bool], object]] = {
     "headPose": _head_pose,
+    "age": _age,
+    "gender": _gender,
+    "smile": _smile,
+    "glasses": _glasses,
+    "emotion": _emotion,
+    "facialHair": _facial_hair,
+    "blur": _level("blur", "blurLevel", _LOW_MEDIUM_HIGH),
+    "exposure": _level("exposure", "exposureLevel", _EXPOSURE),
+    "noise": _level("noise", "noiseLevel", _LOW_MEDIUM_HIGH),
+    "hair": _hair,
+    "accessories": _accessories,
+    "makeup": _makeup,
+    "occlusion": _occlusion,
+    "mask": _mask,
+    "qualityForRecognition": _quality,
 }
 
 

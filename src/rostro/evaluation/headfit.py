@@ -1,0 +1,442 @@
+"""Training and cross-validating the attribute heads (``rostro.vision.attributes.heads``).
+
+Shared by ``training/train_heads.py`` (writes the shipped heads) and ``rostro eval
+attributes`` (measures heads on dev rows they were not trained on, by refitting the same
+recipe without each fold). Everything is numpy and deterministic: the same data gives the
+same weights.
+
+Recipe of every head: standardize the feature blocks, then
+* ``linear``: ridge regression on all standardized features;
+* ``sigmoid`` / ``softmax``: PCA rotation to at most 256 components (no whitening), then
+  L2-regularized logistic / multinomial regression by Newton's method, class-balanced;
+* the L2 strength is picked from a small grid by 5-fold cross-validation on the training
+  rows; sigmoid heads get Platt scaling and softmax heads a temperature, both fitted on
+  those out-of-fold predictions (calibrated confidences).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from rostro.vision.attributes.features import BLOCKS
+from rostro.vision.attributes.heads import LinearHead
+from rostro.vision.types import Detection, Face
+
+log = logging.getLogger(__name__)
+
+L2_GRID = (1.0, 10.0, 100.0, 1000.0)
+MAX_COMPONENTS = 256
+FOLDS = 5
+
+
+# --------------------------------------------------------------------------- data
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def central_face(analyzer, image: np.ndarray) -> tuple[np.ndarray, Detection | None]:
+    """Return (image, the detected face nearest the image centre).
+
+    Tight crops (FER's 48 x 48 faces fill the frame) often give the detector nothing; then the
+    image is padded with grey by half its size on every side and searched again, and the
+    padded image is returned with the detection.
+    """
+    for attempt in range(2):
+        found = analyzer.detect(image)
+        if found:
+            h, w = image.shape[:2]
+            return image, min(found, key=lambda d: (d.box.left + d.box.width / 2 - w / 2) ** 2
+                              + (d.box.top + d.box.height / 2 - h / 2) ** 2)
+        if attempt == 0:
+            pad = max(image.shape[:2]) // 2
+            image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
+                                       value=(128, 128, 128))
+    return image, None
+
+
+@dataclass
+class FeatureTable:
+    """Feature blocks of the labelled rows of one CSV (rows without a face have found False)."""
+
+    rows: list[dict[str, str]]
+    found: np.ndarray  # (n,) bool
+    blocks: dict[str, np.ndarray]  # block name -> (n, d), zeros where no face
+
+    def matrix(self, names: tuple[str, ...]) -> np.ndarray:
+        return np.hstack([self.blocks[name] for name in names])
+
+
+def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None) -> FeatureTable:
+    """Detect the central face of every row's image and compute every feature block.
+
+    ``folder`` holds ``csv_name`` whose ``image`` column is relative to ``folder``. With
+    ``cache_dir`` the table is kept as ``.npz`` keyed by the CSV's content, the blocks'
+    names and the head-feature code version, so repeated runs skip the networks.
+    """
+    rows = read_rows(folder / csv_name)
+    names = tuple(sorted(BLOCKS))
+    digest = hashlib.sha256((folder / csv_name).read_bytes() + "|".join(names).encode()
+                            + FEATURES_VERSION.encode()).hexdigest()[:16]
+    cached = None
+    if cache_dir is not None:
+        cached = cache_dir / f"{folder.name}-{Path(csv_name).stem}-{digest}.npz"
+        if cached.is_file():
+            with np.load(cached) as data:
+                return FeatureTable(rows, data["found"], {n: data[n] for n in names})
+    engine = analyzer.attributes
+    found = np.zeros(len(rows), dtype=bool)
+    values: dict[str, list[np.ndarray | None]] = {n: [] for n in names}
+    for i, row in enumerate(rows):
+        image = cv2.imread(str(folder / row["image"]), cv2.IMREAD_COLOR)
+        detection = None
+        if image is not None:
+            image, detection = central_face(analyzer, image)
+        if detection is None:
+            for n in names:
+                values[n].append(None)
+            continue
+        found[i] = True
+        ctx = engine.context(image, Face(detection=detection))
+        for n in names:
+            values[n].append(np.ravel(BLOCKS[n](ctx)).astype(np.float64))
+        if i % 200 == 0:
+            log.info("%s: %d/%d", csv_name, i, len(rows))
+    blocks = {}
+    for n in names:
+        dim = next((len(v) for v in values[n] if v is not None), 0)
+        blocks[n] = np.array([v if v is not None else np.zeros(dim) for v in values[n]])
+    if cached is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        np.savez(cached, found=found, **blocks)
+    return FeatureTable(rows, found, blocks)
+
+
+# Bump when the feature code changes (crops, nets, region rectangles): invalidates caches.
+FEATURES_VERSION = "1"
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def balanced_weights(y: np.ndarray, classes: int) -> np.ndarray:
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    weights = len(y) / (np.count_nonzero(counts) * np.maximum(counts, 1.0))
+    return weights[y]
+
+
+def fit_ridge(z: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    """Ridge regression with an unpenalized intercept; z is standardized (n, d)."""
+    y_mean = y.mean()
+    zc = z - z.mean(axis=0)
+    n, d = zc.shape
+    if n < d:  # dual form: cheaper when rows are fewer than features
+        alpha = np.linalg.solve(zc @ zc.T + l2 * np.eye(n), y - y_mean)
+        w = zc.T @ alpha
+    else:
+        w = np.linalg.solve(zc.T @ zc + l2 * np.eye(d), zc.T @ (y - y_mean))
+    return w, float(y_mean - z.mean(axis=0) @ w)
+
+
+def fit_logistic(z: np.ndarray, y: np.ndarray, classes: int, l2: float,
+                 weights: np.ndarray, iterations: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """L2 multinomial (classes > 2) or binary logistic regression by Newton's method.
+
+    Returns (W (d, k), b (k,)) with k = 1 for binary (logit of class 1) else ``classes``.
+    """
+    n, d = z.shape
+    x = np.hstack([z, np.ones((n, 1))])
+    penalty = np.full(d + 1, l2)
+    penalty[-1] = 1e-8
+    if classes == 2:
+        w = np.zeros(d + 1)
+        for _ in range(iterations):
+            p = 1.0 / (1.0 + np.exp(-(x @ w)))
+            grad = x.T @ ((p - y) * weights) + penalty * w
+            hess = (x * (p * (1 - p) * weights)[:, None]).T @ x + np.diag(penalty)
+            step = np.linalg.solve(hess, grad)
+            w -= step
+            if np.abs(step).max() < 1e-10:
+                break
+        return w[:-1, None], w[-1:]
+    k = classes
+    target = np.eye(k)[y]
+    w = np.zeros((d + 1, k))
+    for _ in range(iterations):
+        p = _softmax(x @ w)
+        grad = (x.T @ ((p - target) * weights[:, None]) + penalty[:, None] * w).reshape(-1)
+        hess = np.zeros((d + 1, k, d + 1, k))
+        for a in range(k):
+            for b in range(a, k):
+                c = p[:, a] * ((a == b) - p[:, b]) * weights
+                block = (x * c[:, None]).T @ x
+                hess[:, a, :, b] = block
+                hess[:, b, :, a] = block.T
+        hess = hess.reshape((d + 1) * k, (d + 1) * k)
+        hess += np.diag(np.repeat(penalty, k)) + 1e-9 * np.eye((d + 1) * k)
+        step = np.linalg.solve(hess, grad).reshape(d + 1, k)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return w[:-1], w[-1]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one head is built: its link, feature blocks and class names (for classifiers)."""
+
+    name: str
+    link: str  # "linear", "sigmoid" or "softmax"
+    blocks: tuple[str, ...]
+    classes: tuple[str, ...] = ()
+    l2_grid: tuple[float, ...] = L2_GRID
+
+
+def _folds(n: int, folds: int, seed: int) -> np.ndarray:
+    order = np.random.RandomState(seed).permutation(n)
+    assignment = np.empty(n, dtype=int)
+    assignment[order] = np.arange(n) % folds
+    return assignment
+
+
+class _Fitted:
+    """Standardization (+ PCA rotation) and a linear map, before calibration."""
+
+    def __init__(self, recipe: Recipe, x: np.ndarray, y: np.ndarray, l2: float) -> None:
+        self.mean = x.mean(axis=0)
+        self.scale = x.std(axis=0) + 1e-6
+        z = (x - self.mean) / self.scale
+        if recipe.link == "linear":
+            w, b = fit_ridge(z, y, l2)
+            self.weights, self.bias = w[:, None], np.array([b])
+            return
+        rotation = np.eye(z.shape[1])
+        if z.shape[1] > MAX_COMPONENTS:
+            _, _, vt = np.linalg.svd(z - z.mean(axis=0), full_matrices=False)
+            # Fix each component's sign so the rotation is reproducible.
+            signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
+            rotation = (vt * signs[:, None])[:MAX_COMPONENTS].T
+        classes = len(recipe.classes)
+        w, b = fit_logistic(z @ rotation, y, classes, l2, balanced_weights(y, classes))
+        self.weights, self.bias = rotation @ w, b
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.weights + self.bias
+
+
+def _score(recipe: Recipe, y: np.ndarray, logits: np.ndarray) -> float:
+    """Higher is better: -MAE for regression, balanced accuracy for classifiers."""
+    if recipe.link == "linear":
+        return -float(np.abs(logits[:, 0] - y).mean())
+    predicted = (logits[:, 0] > 0).astype(int) if recipe.link == "sigmoid" else logits.argmax(1)
+    return float(np.mean([np.mean(predicted[y == c] == c) for c in np.unique(y)]))
+
+
+def _out_of_fold(recipe: Recipe, x: np.ndarray, y: np.ndarray, l2: float,
+                 seed: int) -> np.ndarray:
+    assignment = _folds(len(y), FOLDS, seed)
+    logits = np.zeros((len(y), 1 if recipe.link != "softmax" else len(recipe.classes)))
+    for fold in range(FOLDS):
+        train, test = assignment != fold, assignment == fold
+        logits[test] = _Fitted(recipe, x[train], y[train], l2).logits(x[test])
+    return logits
+
+
+def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Fit p = sigmoid(a z + b) to out-of-fold logits (Newton, lightly regularized)."""
+    x = np.column_stack([logits, np.ones_like(logits)])
+    w = np.array([1.0, 0.0])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        grad = x.T @ (p - y) + 1e-3 * (w - [1.0, 0.0])
+        hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-3 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-12:
+            break
+    return float(w[0]), float(w[1])
+
+
+def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The softmax temperature minimizing the log loss of out-of-fold logits (grid + refine)."""
+    def loss(t: float) -> float:
+        p = _softmax(logits / t)
+        return -float(np.log(p[np.arange(len(y)), y] + 1e-12).mean())
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
+    best = min(grid, key=loss)
+    fine = best * np.exp(np.linspace(-0.06, 0.06, 25))
+    return float(min(fine, key=loss))
+
+
+def fit_head(recipe: Recipe, x: np.ndarray, y: np.ndarray, seed: int = 0) -> LinearHead:
+    """Fit ``recipe`` on (x, y): L2 by inner cross-validation, then calibrate, then refit on all."""
+    scored = []
+    for l2 in recipe.l2_grid:
+        oof = _out_of_fold(recipe, x, y, l2, seed)
+        scored.append((_score(recipe, y, oof), -l2, l2, oof))
+    _, _, l2, oof = max(scored, key=lambda s: (s[0], s[1]))
+    fitted = _Fitted(recipe, x, y, l2)
+    temperature, calibration = 1.0, (1.0, 0.0)
+    if recipe.link == "sigmoid":
+        calibration = _platt(oof[:, 0], y)
+    elif recipe.link == "softmax":
+        temperature = _temperature(oof, y)
+    log.info("head %s: l2=%g, n=%d, d=%d", recipe.name, l2, len(y), x.shape[1])
+    return LinearHead(
+        name=recipe.name, link=recipe.link, features=recipe.blocks,
+        classes=recipe.classes or ("value",), mean=fitted.mean, scale=fitted.scale,
+        weights=fitted.weights, bias=fitted.bias, temperature=temperature,
+        calibration=calibration,
+    )
+
+
+def cross_validated_outputs(recipe: Recipe, x: np.ndarray, y: np.ndarray, is_dev: np.ndarray,
+                            folds: int = FOLDS, seed: int = 1) -> np.ndarray:
+    """Head outputs for the dev rows, each from a head fitted without that row's fold.
+
+    Rows with ``is_dev`` False (training-only data such as the train pool) are in every
+    fold's training set. Returns one output per dev row, in order.
+    """
+    dev_index = np.flatnonzero(is_dev)
+    assignment = _folds(len(dev_index), folds, seed)
+    outputs = [None] * len(dev_index)
+    for fold in range(folds):
+        test = dev_index[assignment == fold]
+        train = np.ones(len(y), dtype=bool)
+        train[test] = False
+        head = fit_head(recipe, x[train], y[train])
+        predicted = head(x[test])
+        for j, row in enumerate(np.flatnonzero(assignment == fold)):
+            outputs[row] = predicted[j]
+    return np.array(outputs)
+
+
+# --------------------------------------------------------------------------- the shipped heads
+
+# Emotion classes the data has (Azure's names and order, contempt left out: no data).
+EMOTION_CLASSES = ("anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
+HAIR_CLASSES = ("black", "brown", "blond", "gray")
+
+_DEMOGRAPHIC = ("ag.age_probs", "ag.age_features", "ag.gender_features", "fr.descriptor",
+                "fr.age_probs")
+_APPEARANCE = ("fr.descriptor", "regions")
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (
+    Recipe("age", "linear", _DEMOGRAPHIC, l2_grid=(100.0, 300.0, 1000.0, 3000.0)),
+    Recipe("gender", "sigmoid", _DEMOGRAPHIC, ("female", "male")),
+    Recipe("emotion", "softmax", ("emo.features", "emo.logp", "fr.descriptor"), EMOTION_CLASSES),
+    Recipe("smile", "sigmoid", ("emo.features", "emo.logp", "regions"), ("no", "yes")),
+    Recipe("sunglasses", "sigmoid", ("regions",), ("no", "yes")),
+    Recipe("eyeglasses", "sigmoid", _APPEARANCE, ("no", "yes")),
+    Recipe("moustache", "sigmoid", _APPEARANCE, ("no", "yes")),
+    Recipe("beard", "sigmoid", _APPEARANCE, ("no", "yes")),
+    Recipe("headwear", "sigmoid", _APPEARANCE, ("no", "yes")),
+    Recipe("hair_color", "softmax", _APPEARANCE, HAIR_CLASSES),
+    Recipe("bald", "sigmoid", _APPEARANCE, ("no", "yes")),
+    Recipe("hair_invisible", "sigmoid", _APPEARANCE, ("no", "yes")),
+)}
+
+# The labelled tables the heads use: name -> (folder under the data root, csv, dev data?).
+TABLES = {
+    "pool_age_gender": ("train_pool", "age_gender.csv", False),
+    "pool_emotion": ("train_pool", "emotion.csv", False),
+    "age_gender": ("age_gender", "labels.csv", True),
+    "emotion": ("emotion", "labels.csv", True),
+    "glasses": ("glasses", "labels.csv", True),
+    "face_attributes": ("face_attributes", "labels.csv", True),
+}
+
+# Which tables train each head. Heads trained only on the pool are measured on dev directly;
+# heads trained on dev rows are measured by cross-validation.
+HEAD_TABLES = {
+    "age": ("pool_age_gender",), "gender": ("pool_age_gender",), "emotion": ("pool_emotion",),
+    "smile": ("face_attributes",), "sunglasses": ("glasses", "face_attributes"),
+    "eyeglasses": ("glasses", "face_attributes"), "moustache": ("face_attributes",),
+    "beard": ("face_attributes",), "headwear": ("face_attributes",),
+    "hair_color": ("face_attributes",), "bald": ("face_attributes",),
+    "hair_invisible": ("face_attributes",),
+}
+
+
+def target(head: str, table: str, row: dict[str, str]) -> float | int | None:
+    """The training target of ``row`` for ``head`` (None: the row does not train it)."""
+    if head == "age":
+        return float(row["age"])
+    if head == "gender":
+        return int(row["gender"] == "male")
+    if head == "emotion":
+        return EMOTION_CLASSES.index(row["emotion"]) if row["emotion"] in EMOTION_CLASSES else None
+    if table == "glasses":
+        label = row["glasses"]
+        if head == "sunglasses" and label != "glasses_unspecified":
+            return int(label == "sunglasses")
+        if head == "eyeglasses" and label in ("eyeglasses", "no_glasses"):
+            return int(label == "eyeglasses")
+        return None
+    if head == "sunglasses":
+        return None if row["glasses"] == "unsure" else int(row["glasses"] == "sunglasses")
+    if head == "eyeglasses":
+        return int(row["glasses"] == "eyeglasses") if row["glasses"] in ("none", "eyeglasses") else None
+    if head in ("moustache", "smile", "headwear"):
+        return int(row[head]) if row[head] in ("0", "1") else None
+    if head == "beard":
+        return int(row["beard"] == "beard") if row["beard"] in ("none", "beard") else None
+    if head == "hair_color":
+        return HAIR_CLASSES.index(row["hair"]) if row["hair"] in HAIR_CLASSES else None
+    if head == "bald":
+        return int(row["hair"] == "bald") if row["hair"] not in ("", "invisible") else None
+    if head == "hair_invisible":
+        return int(row["hair"] == "invisible") if row["hair"] else None
+    raise KeyError(head)
+
+
+@dataclass
+class HeadData:
+    recipe: Recipe
+    x: np.ndarray
+    y: np.ndarray
+    is_dev: np.ndarray
+    rows: list[tuple[str, dict[str, str]]]  # (table, row) per sample
+
+
+def head_data(head: str, tables: dict[str, FeatureTable]) -> HeadData:
+    """Collect the training samples of ``head`` from the extracted tables (faces found only)."""
+    recipe = RECIPES[head]
+    xs, ys, dev, rows = [], [], [], []
+    for name in HEAD_TABLES[head]:
+        table = tables[name]
+        matrix = table.matrix(recipe.blocks)
+        for i, row in enumerate(table.rows):
+            value = target(head, name, row)
+            if value is None or not table.found[i]:
+                continue
+            xs.append(matrix[i])
+            ys.append(value)
+            dev.append(TABLES[name][2])
+            rows.append((name, row))
+    y = np.array(ys, dtype=np.float64 if recipe.link == "linear" else np.int64)
+    return HeadData(recipe, np.array(xs), y, np.array(dev, dtype=bool), rows)
+
+
+def load_tables(analyzer, data_root: Path, names, cache_dir: Path | None) -> dict[str, FeatureTable]:
+    """Extract (or read from the cache) the feature tables ``names`` under ``data_root``."""
+    tables = {}
+    for name in names:
+        folder, csv_name, _ = TABLES[name]
+        tables[name] = extract(analyzer, data_root / folder, csv_name, cache_dir)
+    return tables

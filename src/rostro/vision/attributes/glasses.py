@@ -1,0 +1,28 @@
+"""glasses: sunglasses and eyeglasses heads.
+
+sunglasses: region statistics (dark, low-texture eye regions against the cheeks) trained on
+the glasses set (CMU) and the sunglasses rows of face_attributes. eyeglasses: FaceRes'
+descriptor plus region statistics, trained on face_attributes (both sources) and Yale's
+glasses rows. Swimming goggles have no examples anywhere: never answered.
+"""
+
+from __future__ import annotations
+
+from rostro.vision.attributes import FaceContext, provides
+from rostro.vision.attributes.features import head_output
+
+
+def glasses_scores(ctx: FaceContext) -> tuple[float, float]:
+    """Return (P(sunglasses), P(eyeglasses)) for the face."""
+    return float(head_output(ctx, "sunglasses")), float(head_output(ctx, "eyeglasses"))
+
+
+@provides("glasses")
+def glasses(ctx: FaceContext) -> str:
+    """One of values.GLASSES_KINDS."""
+    sun, eye = glasses_scores(ctx)
+    if sun >= 0.5:
+        return "sunglasses"
+    if eye >= 0.5:
+        return "reading"
+    return "none"

@@ -1,0 +1,57 @@
+"""Train the attribute heads shipped in src/rostro/vision/attributes/heads/.
+
+    ROSTRO_HOME=... python training/train_heads.py --data ../shared/eval [--heads age,gender]
+
+Reads only ../shared/eval (train_pool and the dev halves; never copies an image), runs the
+engine's own feature code on every labelled face (rostro.vision.attributes.features), fits
+each head with the recipe in rostro.evaluation.headfit and writes heads/<name>.npz. The same
+data gives the same weights (tests/test_attributes_heads.py checks it to 1e-6). Feature tables
+are cached under $ROSTRO_HOME/attribute-features (never committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # deterministic, and polite on 2 cores
+
+from rostro.config import rostro_home  # noqa: E402
+from rostro.evaluation.headfit import HEAD_TABLES, RECIPES, fit_head, head_data, load_tables  # noqa: E402
+from rostro.vision.analyzer import open_analyzer  # noqa: E402
+from rostro.vision.attributes.heads import HEADS_DIR  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[Path]:
+    analyzer = open_analyzer()
+    names = sorted({t for h in heads for t in HEAD_TABLES[h]})
+    tables = load_tables(analyzer, data, names, cache)
+    paths = []
+    for name in heads:
+        d = head_data(name, tables)
+        head = fit_head(RECIPES[name], d.x, d.y)
+        paths.append(head.save(out))
+        print(f"{name}: {len(d.y)} samples ({int(d.is_dev.sum())} dev), {d.x.shape[1]} features "
+              f"-> {paths[-1].relative_to(REPO) if paths[-1].is_relative_to(REPO) else paths[-1]}")
+    return paths
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "eval")
+    parser.add_argument("--heads", default=",".join(RECIPES), help="comma-separated head names")
+    parser.add_argument("--out", type=Path, default=HEADS_DIR)
+    parser.add_argument("--cache", type=Path, default=rostro_home() / "attribute-features")
+    parser.add_argument("--no-cache", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    train(args.data, args.heads.split(","), args.out, None if args.no_cache else args.cache)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
