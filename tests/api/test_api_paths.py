@@ -15,3 +15,11 @@ def test_api_paths_match_case_insensitively_and_collapse_slashes():
 def test_studio_paths_keep_user_chosen_names():
     assert normalize_path("/studio/resources/People", LITERALS) == "/studio/resources/People"
     assert normalize_path("/studio//resources/Detect/", LITERALS) == "/studio/resources/Detect"
+
+
+def test_version_segments_are_case_folded():
+    from rostro.api import versions
+    from rostro.api.middleware import normalize_path
+
+    literals = LITERALS | {v.lower() for v in versions.ALL}
+    assert normalize_path("/face/V1.2-Preview.1/Detect", literals) == "/face/v1.2-preview.1/detect"

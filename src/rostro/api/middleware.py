@@ -18,6 +18,8 @@ from urllib.parse import quote
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rostro.api import versions
+
 from rostro.api.errors import REQUEST_ID_HEADER, internal_error
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,9 @@ def literal_segments(app) -> frozenset[str]:
     top-level routes and every operation of its OpenAPI document, included routers too)."""
     paths = [getattr(route, "path", "") or "" for route in app.routes]
     paths += list(app.openapi().get("paths", {}))
-    return frozenset(part.lower() for path in paths for part in path.split("/")
-                     if part and not part.startswith("{"))
+    literals = {part.lower() for path in paths for part in path.split("/")
+                if part and not part.startswith("{")}
+    return frozenset(literals | {version.lower() for version in versions.ALL})
 
 
 def normalize_path(path: str, literals: frozenset[str]) -> str:
