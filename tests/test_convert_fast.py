@@ -26,7 +26,7 @@ def small_embedder(activation: str = "PRelu", fully_connected: bool = True) -> b
         "w1": rng.normal(0, 0.3, (8, 3, 3, 3)), "b1": rng.normal(0, 0.1, 8),
         "s1": np.linspace(-0.5, 1.2, 8).reshape(8, 1, 1),
         "w2": rng.normal(0, 0.3, (8, 8, 1, 1)), "b2": rng.normal(0, 0.1, 8),
-        "s2": np.linspace(0.9, -0.3, 8).reshape(8, 1, 1),
+        "s2": np.linspace(0.9, -0.3, 8).reshape(1, 8, 1, 1),  # both slope layouts occur
         "fc": rng.normal(0, 0.05, (16, 8 * 8 * 8)), "fc_b": rng.normal(0, 0.1, 16),
     }
     initializers = [numpy_helper.from_array(v.astype(np.float32), k) for k, v in weights.items()]

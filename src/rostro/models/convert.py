@@ -116,8 +116,9 @@ def _prelu_as_relu(model) -> int:
     """Rewrite each PRelu with a constant per-channel slope s as y + (1 - s) * Relu(-y).
 
     The same function up to float rounding, in a form ONNX Runtime's CPU kernels run fast: its
-    PRelu kernel is not vectorised (about 9x slower than Relu) and breaks the blocked-channel
-    (NCHWc) layout of its convolutions, so each PRelu also costs two reorders. The per-channel
+    PRelu kernel is not vectorised (about 9x slower than an equivalent Relu, Min, Mul, Add
+    chain) and breaks the blocked-channel (NCHWc) layout of its convolutions, so each PRelu
+    also costs two reorders. The per-channel
     scales are written as BatchNormalization (mean 0, variance 1, epsilon 0), which ONNX
     Runtime runs as NCHWc depthwise convolutions with the Relu and the Add fused in. Returns
     how many nodes were rewritten; a PRelu on anything but an NCHW tensor is left alone.
@@ -133,7 +134,8 @@ def _prelu_as_relu(model) -> int:
     for node in graph.node:
         slope = initializers.get(node.input[1]) if node.op_type == "PRelu" else None
         s = numpy_helper.to_array(slope).astype(np.float32) if slope is not None else None
-        if s is None or s.ndim != 3 or s.size != s.shape[0] or ranks.get(node.input[0]) != 4:
+        # One slope per channel of an NCHW tensor: shape (C, 1, 1) or (1, C, 1, 1).
+        if s is None or s.ndim not in (3, 4) or s.size != s.shape[-3] or ranks.get(node.input[0]) != 4:
             nodes.append(node)
             continue
         x, y, name = node.input[0], node.output[0], f"prelu{count}"

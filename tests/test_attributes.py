@@ -1,0 +1,137 @@
+"""Face attributes on real photos through the real engine, and their Azure JSON."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from rostro.api.faces import ATTRIBUTE_ORDER, face_attributes
+from rostro.vision.analyzer import Analyzer, Request
+from rostro.vision.attributes import PROVIDERS, supported_attributes
+from rostro.vision.attributes.values import EMOTIONS
+
+pytestmark = pytest.mark.models
+
+ALL = frozenset(supported_attributes())
+
+
+@pytest.fixture(scope="module")
+def astronaut_face(analyzer, astronaut):
+    faces = analyzer.analyze(astronaut, Request(attributes=ALL, pose=True))
+    assert len(faces) == 1
+    return faces[0]
+
+
+def test_every_engine_attribute_has_a_formatter():
+    from rostro.api.faces import ATTRIBUTE_FORMATTERS
+
+    assert set(PROVIDERS) <= set(ATTRIBUTE_FORMATTERS)
+    assert {"age", "gender", "emotion", "glasses", "smile", "headPose"} <= supported_attributes()
+
+
+def test_astronaut_demographics_and_expression(astronaut_face):
+    """Eileen Collins, smiling, no glasses, late thirties in the photo."""
+    values = astronaut_face.attributes
+    assert values["gender"] == "female"
+    assert 25 <= values["age"] <= 50
+    assert values["smile"] > 0.5
+    assert values["glasses"] == "none"
+    emotion = values["emotion"].as_dict()
+    assert tuple(emotion) == EMOTIONS
+    assert sum(emotion.values()) == pytest.approx(1.0, abs=1e-6)
+    assert max(emotion, key=emotion.get) == "happiness"
+    assert emotion["contempt"] == 0.0
+    assert values["facialHair"].moustache < 0.5 and values["facialHair"].beard < 0.5
+    assert not any(a.kind == "glasses" for a in values["accessories"])
+
+
+def test_astronaut_quality(astronaut_face):
+    values = astronaut_face.attributes
+    assert values["blur"].level == "low"
+    assert values["exposure"].level == "good"
+    assert values["noise"].level == "low"
+    assert values["qualityForRecognition"] in ("medium", "high")
+
+
+def test_azure_json_v10_and_v12(astronaut_face):
+    body = face_attributes(astronaut_face, ALL)
+    assert list(body) == [name for name in ATTRIBUTE_ORDER if name in body]
+    assert body["gender"] == "female"
+    assert body["glasses"] == "NoGlasses"
+    assert list(body["emotion"]) == list(EMOTIONS)
+    assert sum(body["emotion"].values()) == pytest.approx(1.0, abs=1e-9)
+    assert set(body["facialHair"]) == {"moustache", "beard", "sideburns"}
+    assert list(body["blur"]) == ["blurLevel", "value"] and body["blur"]["blurLevel"] == "low"
+    assert body["exposure"]["exposureLevel"] == "goodExposure"
+    assert list(body["noise"]) == ["noiseLevel", "value"]
+    assert list(body["hair"]) == ["bald", "invisible", "hairColor"]
+    colors = [c["confidence"] for c in body["hair"]["hairColor"]]
+    assert colors == sorted(colors, reverse=True)
+    assert body["qualityForRecognition"] in ("Medium", "High")
+    assert isinstance(body["accessories"], list)
+    v12 = face_attributes(astronaut_face, ALL, v12=True)
+    assert v12["glasses"] == "noGlasses"
+    assert v12["qualityForRecognition"] in ("medium", "high")
+
+
+def test_accessories_spelling_per_version(astronaut_face):
+    from dataclasses import replace
+
+    from rostro.vision.attributes.values import Accessory
+
+    face = replace(astronaut_face, attributes={
+        "accessories": (Accessory("headwear", 0.91), Accessory("glasses", 0.6))})
+    assert face_attributes(face, ["accessories"]) == {
+        "accessories": [{"type": "headWear", "confidence": 0.91},
+                        {"type": "glasses", "confidence": 0.6}]}
+    assert face_attributes(face, ["accessories"], v12=True)["accessories"][0]["type"] == "headwear"
+
+
+def test_only_the_needed_models_run(models_root, astronaut):
+    """Asking for age loads the dlib nets and FaceRes, never the emotion net; blur loads none."""
+    from rostro.models.cache import ModelCache
+
+    fresh = Analyzer(ModelCache(models_root))
+    fresh.analyze(astronaut, Request(attributes=frozenset({"blur", "noise", "exposure"})))
+    assert fresh.attributes.loaded() == frozenset()
+    fresh.analyze(astronaut, Request(attributes=frozenset({"age"})))
+    loaded = fresh.attributes.loaded()
+    assert "net:age-gender" in loaded and "head:age" in loaded
+    assert "net:emotion" not in loaded and "head:hair_color" not in loaded
+
+
+def _levels(analyzer, images, name):
+    values = []
+    for image in images:
+        faces = analyzer.analyze(image, Request(attributes=frozenset({name})))
+        assert faces, "the degraded photo must still show a face"
+        values.append(faces[0].attributes[name])
+    return values
+
+
+def test_blur_rises_with_gaussian_blur(analyzer, astronaut):
+    images = [cv2.GaussianBlur(astronaut, (0, 0), s) if s else astronaut for s in (0, 2, 4)]
+    levels = _levels(analyzer, images, "blur")
+    values = [v.value for v in levels]
+    assert values == sorted(values) and values[-1] - values[0] > 0.3
+    assert levels[0].level == "low" and levels[-1].level in ("medium", "high")
+
+
+def test_exposure_follows_brightness(analyzer, astronaut):
+    images = [cv2.convertScaleAbs(astronaut, alpha=a, beta=b)
+              for a, b in ((0.25, 0), (1.0, 0), (1.6, 90))]
+    levels = _levels(analyzer, images, "exposure")
+    values = [v.value for v in levels]
+    assert values == sorted(values)
+    assert [v.level for v in levels] == ["under", "good", "over"]
+
+
+def test_noise_rises_with_added_noise(analyzer, astronaut):
+    rng = np.random.default_rng(0)
+    images = [np.clip(astronaut + rng.normal(0, s, astronaut.shape), 0, 255).astype(np.uint8)
+              for s in (0, 10, 30)]
+    levels = _levels(analyzer, images, "noise")
+    values = [v.value for v in levels]
+    assert values == sorted(values) and values[-1] - values[0] > 0.4
+    assert levels[0].level == "low" and levels[-1].level == "high"
