@@ -127,7 +127,9 @@ def test_small_run_on_identity_dev_is_right_on_easy_pairs(analyzer, small_identi
     assert len(report["scores"]) == 12
     assert all(-1.0 <= s["score"] <= 1.0 for s in report["scores"])
     table = format_table(report)
-    assert "cmu_faces" in table and "threshold 0.363" in table
+    from rostro.vision.embedder import SAME_PERSON_THRESHOLD
+
+    assert "cmu_faces" in table and f"threshold {SAME_PERSON_THRESHOLD}" in table
     json.dumps(report)  # the report is JSON-ready
 
 
