@@ -25,13 +25,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from rostro.vision.attributes.features import BLOCKS
+from rostro.vision.attributes.features import BLOCKS, DERIVED
 from rostro.vision.attributes.heads import LinearHead
 from rostro.vision.types import Detection, Face
 
 log = logging.getLogger(__name__)
 
-L2_GRID = (1.0, 10.0, 100.0, 1000.0)
+L2_GRID = (1.0, 10.0, 100.0, 1000.0, 10000.0)
 MAX_COMPONENTS = 256
 FOLDS = 5
 
@@ -73,7 +73,11 @@ class FeatureTable:
     blocks: dict[str, np.ndarray]  # block name -> (n, d), zeros where no face
 
     def matrix(self, names: tuple[str, ...]) -> np.ndarray:
-        return np.hstack([self.blocks[name] for name in names])
+        parts = []
+        for name in names:
+            source, columns = DERIVED.get(name, (name, None))
+            parts.append(self.blocks[source] if columns is None else self.blocks[source][:, columns])
+        return np.hstack(parts)
 
 
 def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None) -> FeatureTable:
@@ -84,7 +88,7 @@ def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None
     names and the head-feature code version, so repeated runs skip the networks.
     """
     rows = read_rows(folder / csv_name)
-    names = tuple(sorted(BLOCKS))
+    names = tuple(sorted(n for n in BLOCKS if n not in DERIVED))
     digest = hashlib.sha256((folder / csv_name).read_bytes() + "|".join(names).encode()
                             + FEATURES_VERSION.encode()).hexdigest()[:16]
     cached = None
@@ -166,7 +170,7 @@ def fit_logistic(z: np.ndarray, y: np.ndarray, classes: int, l2: float,
     if classes == 2:
         w = np.zeros(d + 1)
         for _ in range(iterations):
-            p = 1.0 / (1.0 + np.exp(-(x @ w)))
+            p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30.0, 30.0)))
             grad = x.T @ ((p - y) * weights) + penalty * w
             hess = (x * (p * (1 - p) * weights)[:, None]).T @ x + np.diag(penalty)
             step = np.linalg.solve(hess, grad)
@@ -262,7 +266,7 @@ def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     x = np.column_stack([logits, np.ones_like(logits)])
     w = np.array([1.0, 0.0])
     for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30.0, 30.0)))
         grad = x.T @ (p - y) + 1e-3 * (w - [1.0, 0.0])
         hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-3 * np.eye(2)
         step = np.linalg.solve(hess, grad)
@@ -337,11 +341,12 @@ _DEMOGRAPHIC = ("ag.age_probs", "ag.age_features", "ag.gender_features", "fr.des
 _APPEARANCE = ("fr.descriptor", "regions")
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
-    Recipe("age", "linear", _DEMOGRAPHIC, l2_grid=(100.0, 300.0, 1000.0, 3000.0)),
+    Recipe("age", "linear", _DEMOGRAPHIC, l2_grid=(100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)),
     Recipe("gender", "sigmoid", _DEMOGRAPHIC, ("female", "male")),
-    Recipe("emotion", "softmax", ("emo.features", "emo.logp", "fr.descriptor"), EMOTION_CLASSES),
+    Recipe("emotion", "softmax", ("emo.features", "emo.logp", "fr.descriptor"), EMOTION_CLASSES,
+           l2_grid=(1.0, 10.0, 100.0, 1000.0)),
     Recipe("smile", "sigmoid", ("emo.features", "emo.logp", "regions"), ("no", "yes")),
-    Recipe("sunglasses", "sigmoid", ("regions",), ("no", "yes")),
+    Recipe("sunglasses", "sigmoid", ("regions.gray",), ("no", "yes")),
     Recipe("eyeglasses", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("moustache", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("beard", "sigmoid", _APPEARANCE, ("no", "yes")),

@@ -6,7 +6,8 @@ Feature blocks (the names heads list in their ``features``):
   age and gender nets (artifacts ``age``, ``gender``; about 4 ms).
 * ``fr.descriptor`` (1024), ``fr.age_probs`` (100): HSE FaceRes (``human-faceres``, ~35 ms).
 * ``emo.logp`` (7), ``emo.features`` (256): the FER mini-Xception (``human-emotion``, ~3 ms).
-* ``regions`` (see ``regions.FEATURE_NAMES``): statistics of the wide aligned crop (<1 ms).
+* ``regions`` (see ``regions.FEATURE_NAMES``): statistics of the wide aligned crop (<1 ms);
+  ``regions.gray`` the same without the colour (a, b) statistics.
 
 ``head_output(ctx, name)`` runs the shipped head ``heads/<name>.npz`` on the blocks it lists,
 so asking for one attribute runs only the networks its head reads.
@@ -29,7 +30,7 @@ from rostro.vision.attributes.nets import (
     FaceRes,
     FaceResOutput,
 )
-from rostro.vision.attributes.regions import region_statistics
+from rostro.vision.attributes.regions import FEATURE_NAMES, region_statistics
 from rostro.vision.embedder import points_array
 
 
@@ -61,6 +62,9 @@ def regions(ctx: FaceContext) -> np.ndarray:
     return ctx.once("regions", lambda: region_statistics(wide(ctx)))
 
 
+# Lightness and texture only (no colour): for heads trained mostly on grey photos (CMU, Yale).
+_GRAY = np.array([not name.endswith((".a", ".b")) for name in FEATURE_NAMES])
+
 BLOCKS: dict[str, Callable[[FaceContext], np.ndarray]] = {
     "ag.age_probs": lambda ctx: age_gender(ctx).age_probabilities,
     "ag.age_features": lambda ctx: age_gender(ctx).age_features,
@@ -70,7 +74,11 @@ BLOCKS: dict[str, Callable[[FaceContext], np.ndarray]] = {
     "emo.logp": lambda ctx: np.log(emotion_net(ctx).probabilities + 1e-4),
     "emo.features": lambda ctx: emotion_net(ctx).features,
     "regions": regions,
+    "regions.gray": lambda ctx: regions(ctx)[_GRAY],
 }
+
+# Blocks that are a column subset of another block: block -> (source block, column mask).
+DERIVED: dict[str, tuple[str, np.ndarray]] = {"regions.gray": ("regions", _GRAY)}
 
 
 def feature_vector(ctx: FaceContext, blocks: tuple[str, ...]) -> np.ndarray:

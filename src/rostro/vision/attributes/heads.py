@@ -54,7 +54,7 @@ class LinearHead:
             return e / e.sum(axis=-1, keepdims=True)
         if self.link == "sigmoid":
             a, b = self.calibration
-            return 1.0 / (1.0 + np.exp(-(a * z[..., 0] + b)))
+            return 1.0 / (1.0 + np.exp(-np.clip(a * z[..., 0] + b, -50.0, 50.0)))
         return z[..., 0]
 
     def to_arrays(self) -> dict[str, np.ndarray]:

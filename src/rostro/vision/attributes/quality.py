@@ -36,16 +36,23 @@ def _level(value: float, cuts: tuple[float, float], names: tuple[str, str, str])
 
 
 def face_gray(ctx: FaceContext, size: int | None) -> np.ndarray:
-    """The upright face box in grey (float32), resized to ``size`` or at its own resolution."""
-    box = ctx.face.box
-    side = int(round(max(box.width, box.height))) if size is None else size
-    key = f"gray:{side}:{size is None}"
+    """The face box in grey (float32): turned upright and resized to ``size`` x ``size``, or
+    with ``size`` None cut straight from the image's own pixels (no resampling, which would
+    smooth away the noise being measured)."""
 
     def compute() -> np.ndarray:
-        crop = box_crop(ctx.image, ctx.face.detection, 1.0, max(side, 8))
-        return cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        if size is None:
+            box = ctx.face.box
+            h, w = ctx.image.shape[:2]
+            x0, y0 = max(int(box.left), 0), max(int(box.top), 0)
+            x1 = min(int(box.left + box.width), w)
+            y1 = min(int(box.top + box.height), h)
+            crop = ctx.image[y0:y1, x0:x1] if x1 - x0 >= 3 and y1 - y0 >= 3 else ctx.image
+        else:
+            crop = box_crop(ctx.image, ctx.face.detection, 1.0, size)
+        return cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_BGR2GRAY).astype(np.float32)
 
-    return ctx.once(key, compute)
+    return ctx.once(f"gray:{size}", compute)
 
 
 def blur_value(gray96: np.ndarray) -> float:
