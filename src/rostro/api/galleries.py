@@ -27,6 +27,7 @@ from rostro.search import Gallery, GalleryFiles
 from rostro.store import groups, training
 from rostro.store.db import Database
 from rostro.store.groups import ContainerRow, Embeddings
+from rostro.vision.embedder import SFaceEmbedder
 from rostro.vision.templates import templates
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def open_trained(database: Database, files: GalleryFiles, resource_name: str, ki
             faces = groups.container_embeddings(connection, container.pk, state.trained_seq)
         gallery = build_gallery(kind, faces, state.snapshot)
         if gallery is None:  # every face of the snapshot was deleted since: an empty gallery
-            gallery = Gallery.build(np.empty(0, np.int64), np.empty((0, 128), np.float32),
+            gallery = Gallery.build(np.empty(0, np.int64), np.empty((0, SFaceEmbedder.dimension), np.float32),
                                     persons=np.empty(0, np.int64) if kind.has_persons else None,
                                     snapshot=state.snapshot, backend="exact")
         return gallery

@@ -21,10 +21,12 @@ log = logging.getLogger(__name__)
 BACKENDS: dict[str, type[GalleryIndex]] = {ExactIndex.kind: ExactIndex, HnswIndex.kind: HnswIndex}
 
 #: Galleries with at least this many faces get the approximate index ("auto"). Measured in
-#: docs/performance.md ("Search"): below it exact search answers in a few milliseconds, needs
-#: no graph build at train time and never misses; above it its latency grows linearly while
-#: HNSW stays well under a millisecond. Override with ``$ROSTRO_APPROXIMATE_FROM``.
-APPROXIMATE_FROM = 100_000
+#: docs/performance.md ("Search"): at 200k faces exact search takes ~10 ms per face and ~50 ms
+#: per 10-face identify call, growing linearly (36 ms / 180 ms at 1M), while HNSW stays at
+#: 1-4 ms. Below it exact search is fast enough, never misses and trains instantly, where
+#: HNSW costs minutes of graph building (77 s at 100k on 2 cores). Override with
+#: ``$ROSTRO_APPROXIMATE_FROM``.
+APPROXIMATE_FROM = 200_000
 
 
 def approximate_from() -> int:
