@@ -29,6 +29,8 @@
     const params = { returnFaceId: "true" };
     if (document.getElementById("want-landmarks").checked) params.returnFaceLandmarks = "true";
     if (attributes.length) params.returnFaceAttributes = attributes.join(",");
+    // Azure computes qualityForRecognition only for the newer recognition models.
+    if (attributes.includes("qualityForRecognition")) params.recognitionModel = "recognition_04";
     return params;
   }
 
