@@ -315,8 +315,8 @@ def test_empty_gallery(backend, tmp_path):
 def test_factory_picks_by_size_and_falls_back(monkeypatch, caplog):
     monkeypatch.delenv("ROSTRO_APPROXIMATE_FROM", raising=False)
     assert choose_backend(0) == "exact"
-    assert choose_backend(99_999) == "exact"
-    assert choose_backend(100_000) == "hnsw"
+    assert choose_backend(199_999) == "exact"
+    assert choose_backend(200_000) == "hnsw"
     assert choose_backend(10, "hnsw") == "hnsw"
     monkeypatch.setenv("ROSTRO_APPROXIMATE_FROM", "50")
     assert choose_backend(50) == "hnsw"
@@ -347,3 +347,25 @@ def test_bad_input_is_rejected(gallery):
     nan[0, 0] = np.nan
     with pytest.raises(InvalidEmbeddings):
         index.search(nan, 1)
+
+
+def test_hnsw_search_list_grows_with_the_gallery(gallery, tmp_path):
+    assert [hnsw.default_ef_search(n) for n in (0, 100_000, 300_000, 1_000_000, 10**8)] == [
+        64, 64, 256, 512, 1024,
+    ]
+    index = HnswIndex.build(gallery.ids[:10], gallery.embeddings[:10], ef_search=200)
+    index.save(tmp_path / "h.idx")
+    loaded = HnswIndex.load(tmp_path / "h.idx")
+    assert loaded.to_arrays()["ef_search"].tolist() == [200]  # saved with the graph
+    assert loaded.with_ef_search(7).to_arrays()["ef_search"].tolist() == [7]
+
+
+def test_hnsw_file_without_faiss_is_stale_so_it_gets_rebuilt(gallery, tmp_path, monkeypatch):
+    Gallery.build(gallery.ids, gallery.embeddings, None, "t1", "hnsw").save(tmp_path / "g.idx")
+
+    def missing():
+        raise hnsw.BackendUnavailable("no faiss here")
+
+    monkeypatch.setattr(hnsw, "faiss_module", missing)  # as after uninstalling faiss-cpu
+    with pytest.raises(IndexStale):
+        Gallery.load(tmp_path / "g.idx", "t1")

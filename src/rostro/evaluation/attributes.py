@@ -51,9 +51,8 @@ def _demographics(table: FeatureTable) -> dict:
     bins = np.array([r["age_bin"] for r in rows])
     age = np.clip(age_head(table.matrix(age_head.features)[found]), 0, 100)
     p_male = gender_head(table.matrix(gender_head.features)[found])
+    # Baseline: the dlib age net's own expected age (its probabilities are a feature block).
     base_age = table.blocks["ag.age_probs"][found] @ AGE_CLASS_YEARS
-    # The dlib gender net's own answer is not a stored block; the FaceRes sigmoid is not
-    # either: the baseline is the dlib age net (age) only.
     per_bin = {b: {"n": int((bins == b).sum()),
                    "mae": float(np.abs(age - true_age)[bins == b].mean()),
                    "baseline_mae": float(np.abs(base_age - true_age)[bins == b].mean()),

@@ -9,7 +9,7 @@ Each measure runs on the face only (the detector's box, turned upright) and give
 * exposure: mean grey level of the face, piecewise linear through (0, 0), (60, 0.25),
   (200, 0.75), (255, 1). Levels under < 0.25 <= good < 0.75 <= over.
 * noise: Immerkaer's fast noise sigma (Laplacian-difference mask) on the face at its own
-  resolution, through (0, 0), (4, 0.3), (12, 0.7), (25, 1). Levels low < 0.3 <= medium < 0.7
+  resolution, through (0, 0), (6, 0.3), (15, 0.7), (30, 1). Levels low < 0.3 <= medium < 0.7
   <= high.
 * qualityForRecognition: rules over face size, blur, exposure, noise, head pose and detector
   score (docs/attributes.md); "low" / "medium" / "high".
@@ -74,7 +74,7 @@ def noise_sigma(gray: np.ndarray) -> float:
 
 
 def noise_value(gray: np.ndarray) -> float:
-    return float(np.interp(noise_sigma(gray), [0, 4, 12, 25], [0.0, 0.3, 0.7, 1.0]))
+    return float(np.interp(noise_sigma(gray), [0, 6, 15, 30], [0.0, 0.3, 0.7, 1.0]))
 
 
 @provides("blur")
