@@ -14,7 +14,7 @@ import sys
 
 from rostro import __version__
 
-# Modules with ``add_commands(subparsers)``; a module missing from this install is skipped.
+# Modules with ``add_commands(subparsers)``.
 COMMAND_MODULES = (
     "rostro.cli.models",
     "rostro.cli.detect",
@@ -30,15 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rostro {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in modules(COMMAND_MODULES):
         module.add_commands(commands)
     return parser
+
+
+def modules(names: tuple[str, ...]) -> list:
+    """Import the named command modules, in order."""
+    return [importlib.import_module(name) for name in names]
 
 
 def main(argv: list[str] | None = None) -> int:

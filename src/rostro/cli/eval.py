@@ -1,13 +1,14 @@
 """``rostro eval KIND --data DIR``: measure the engine on labelled data.
 
 Each evaluation module in ``rostro.evaluation`` registers one subcommand through its own
-``add_command(subparsers)``; a module not present yet is skipped.
+``add_command(subparsers)``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+
+from rostro.cli import modules
 
 EVALUATIONS = (
     "rostro.evaluation.detection",
@@ -20,11 +21,5 @@ EVALUATIONS = (
 def add_commands(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("eval", help="measure accuracy on labelled data (../shared/eval layout)")
     sub = parser.add_subparsers(dest="eval_command", required=True, metavar="KIND")
-    for name in EVALUATIONS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in modules(EVALUATIONS):
         module.add_command(sub)

@@ -11,7 +11,6 @@ are reported beside them as the baseline.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 from pathlib import Path
@@ -29,6 +28,7 @@ from rostro.evaluation.headfit import (
 )
 from rostro.vision.attributes.heads import load_head
 from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FER_CLASSES
+from rostro.evaluation import publish
 
 log = logging.getLogger(__name__)
 
@@ -203,9 +203,7 @@ def _run(args: argparse.Namespace) -> int:
 
     cache = None if args.no_cache else (args.cache or rostro_home() / "attribute-features")
     report = evaluate_attributes(args.data, cache=cache)
-    print(format_report(report))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    publish(report, format_report(report), args.json)
     return 0
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -37,6 +36,7 @@ from tqdm import tqdm
 from rostro.evaluation.metrics import TP, FP, average_precision, match_detections, wilson_interval
 from rostro.vision.image import read_image
 from rostro.vision.types import Box, Detection
+from rostro.evaluation import publish
 
 MIN_SIZE = 20.0
 IOU = 0.5
@@ -284,10 +284,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(DetectorSettings(), args.set or [])
     report = evaluate_detection(Analyzer(detector=settings), args.data, limit=args.limit,
                                 split=args.split, iou=args.iou, min_size=args.min_size)
-    print(format_table(report))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"report written to {args.json}")
+    publish(report, format_table(report), args.json)
     return 0
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from tqdm import tqdm
 from rostro.evaluation.metrics import wilson_interval
 from rostro.vision.image import read_image
 from rostro.vision.templates import templates
+from rostro.evaluation import publish
 
 ENROLL = 2
 DECISION_CONFIDENCE = 0.5
@@ -174,10 +174,7 @@ def _run(args: argparse.Namespace) -> int:
 
     report = evaluate_identification(Analyzer(), args.data, split=args.split,
                                      enroll=args.enroll, match=args.match)
-    print(format_table(report))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"report written to {args.json}")
+    publish(report, format_table(report), args.json)
     return 0
 
 

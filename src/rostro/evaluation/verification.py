@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import json
 import math
 import sys
 import time
@@ -37,6 +36,7 @@ from tqdm import tqdm
 
 from rostro.evaluation.metrics import wilson_interval
 from rostro.vision.image import read_image
+from rostro.evaluation import publish
 
 FAR = 1e-2
 # The engine takes any size (the detector shrinks large photos); the API's 4096 px limit is
@@ -270,10 +270,7 @@ def _run(args: argparse.Namespace) -> int:
 
     report = evaluate_verification(Analyzer(), args.data, args.threshold, far=args.far,
                                    limit=args.limit, progress=sys.stderr.isatty() or args.progress)
-    print(format_table(report))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"report written to {args.json}")
+    publish(report, format_table(report), args.json)
     return 0
 
 
