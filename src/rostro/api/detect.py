@@ -203,8 +203,14 @@ router = APIRouter()
     openapi_extra=OPENAPI, response_class=JSONResponse,
 )
 async def detect(request: Request, resource: ResourceRef = Depends(authorize)) -> JSONResponse:
+    return await respond_detect(request, resource, parse_detect_params(Query(request.query_params)))
+
+
+async def respond_detect(request: Request, resource: ResourceRef, params: DetectParams,
+                         v12: bool = False) -> JSONResponse:
+    """Answer a detect call whose parameters are parsed: read the image, analyse it off the
+    event loop, remember faceIds if asked, and write Azure's JSON (``v12``: its spellings)."""
     state = service_state(request)
-    params = parse_detect_params(Query(request.query_params))
     image_media_type(request)
     check_engine_support(params.attributes)
     data = await request_image(request, state)
@@ -215,5 +221,5 @@ async def detect(request: Request, resource: ResourceRef = Depends(authorize)) -
     model = params.recognition_model if params.return_recognition_model else None
     return JSONResponse([
         detected_face(face, face_id=face_id, recognition_model=model,
-                      landmarks=params.return_landmarks, attributes=params.attributes)
+                      landmarks=params.return_landmarks, attributes=params.attributes, v12=v12)
         for face, face_id in zip(faces, face_ids, strict=True)])
