@@ -22,7 +22,6 @@ def _sha(data: bytes) -> str:
 
 
 def _tiny_onnx() -> bytes:
-    import onnx
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(

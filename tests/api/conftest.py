@@ -4,26 +4,19 @@ $ROSTRO_HOME, a local HTTP server for image URLs, and test images made from skim
 from __future__ import annotations
 
 import io
-import os
 import re
-import signal
-import socket
 import struct
-import subprocess
 import sys
 import threading
-import time
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import numpy as np
 import pytest
-import requests
 from PIL import Image
+from api_service import Service, rostro_cli, start_service, stop_service  # noqa: F401
 
-START_TIMEOUT = 90.0
 
 
 # ---------------------------------------------------------------------------------- images
@@ -167,99 +160,6 @@ def image_server(images):
 
 
 # --------------------------------------------------------------------------------- service
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Service:
-    """A running `rostro serve`: ``endpoint`` as printed (trailing slash), ``base`` without
-    it, ``key`` of an unlimited resource for general tests, ``default_key`` printed at start."""
-
-    process: subprocess.Popen
-    home: Path
-    env: dict[str, str]
-    endpoint: str
-    default_key: str
-    key: str = ""
-    log: Path | None = None
-
-    @property
-    def base(self) -> str:
-        return self.endpoint.rstrip("/")
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        """Run ``rostro ARGS`` against this service's home."""
-        return rostro_cli(self.env, *args, check=check)
-
-    def detect(self, query: str = "", *, key: str | None = None, **kwargs) -> requests.Response:
-        """POST /face/v1.0/detect?QUERY with the general key."""
-        headers = dict(kwargs.pop("headers", {}))
-        headers.setdefault("Ocp-Apim-Subscription-Key", key or self.key)
-        url = self.url("/face/v1.0/detect") + (f"?{query}" if query else "")
-        return requests.post(url, headers=headers, timeout=60, **kwargs)
-
-
-def rostro_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "rostro.cli", *args], env=env,
-                            capture_output=True, text=True, timeout=60)
-    if check and result.returncode != 0:
-        raise AssertionError(f"rostro {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def service_env(home: Path, models_root: Path) -> dict[str, str]:
-    env = dict(os.environ, ROSTRO_HOME=str(home), ROSTRO_MODELS=str(models_root),
-               PYTHONUNBUFFERED="1")
-    env.pop("ROSTRO_SERVICE_SETTINGS", None)
-    return env
-
-
-def start_service(home: Path, models_root: Path, *args: str) -> Service:
-    """Start `rostro serve` on a free port with ``args``; wait until it answers."""
-    home.mkdir(parents=True, exist_ok=True)
-    env = service_env(home, models_root)
-    port = free_port()
-    log = home / f"serve-{port}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rostro.cli", "serve", "--port", str(port), *args],
-            env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + START_TIMEOUT
-    endpoint = key = None
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace")
-        key_match = re.search(r"KEY 1:\s+(\w+)", text)
-        endpoint_match = re.search(r"Endpoint:\s+(\S+)", text)
-        if key_match and endpoint_match:
-            key, endpoint = key_match.group(1), endpoint_match.group(1)
-            try:
-                if requests.get(endpoint + "openapi.json", timeout=2).status_code == 200:
-                    return Service(process, home, env, endpoint, key, log=log)
-            except requests.ConnectionError:
-                pass
-        if process.poll() is not None:
-            raise AssertionError(f"rostro serve exited with {process.returncode}:\n{text}")
-        time.sleep(0.2)
-    stop_service(process)
-    raise AssertionError(f"rostro serve did not start:\n{log.read_text(errors='replace')}")
-
-
-def stop_service(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
 
 @pytest.fixture(scope="session")
 def service(tmp_path_factory, models_root) -> Service:

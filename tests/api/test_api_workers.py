@@ -8,7 +8,7 @@ import re
 import pytest
 import requests
 
-from conftest import start_service, stop_service
+from api_service import start_service, stop_service
 
 STREAM = {"Content-Type": "application/octet-stream"}
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import start_service, stop_service
+from api_service import start_service, stop_service
 from identity_photos import cast, serve
 
 STREAM = {"Content-Type": "application/octet-stream"}

@@ -7,21 +7,17 @@ Imported by tests/studio/conftest.py and tests/test_notebooks.py (not a test mod
 from __future__ import annotations
 
 import io
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
+from serving import free_port, launch, stop  # noqa: F401  (re-exported to the Studio tests)
 
-START_TIMEOUT = 120.0
 
 
 @dataclass
@@ -54,51 +50,11 @@ class Server:
         return path in requests.get(self.endpoint + "openapi.json", timeout=10).json()["paths"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(home: Path, models_root: Path, *args: str) -> Server:
     """Start `rostro serve` in ``home`` and wait until it answers."""
-    home.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, ROSTRO_HOME=str(home), ROSTRO_MODELS=str(models_root),
-               PYTHONUNBUFFERED="1")
-    env.pop("ROSTRO_SERVICE_SETTINGS", None)
-    port = free_port()
-    log = home / f"serve-{port}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rostro.cli", "serve", "--port", str(port), *args],
-            env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace")
-        found = [re.search(pattern, text) for pattern in
-                 (r"Endpoint:\s+(\S+)", r"KEY 1:\s+(\w+)", r"admin password:\s+(\S+)")]
-        if all(found):
-            endpoint, key, password = (match.group(1) for match in found)
-            try:
-                if requests.get(endpoint + "openapi.json", timeout=2).status_code == 200:
-                    return Server(process, home, env, endpoint, key, password, log)
-            except requests.ConnectionError:
-                pass
-        if process.poll() is not None:
-            raise AssertionError(f"rostro serve exited with {process.returncode}:\n{text}")
-        time.sleep(0.2)
-    stop(process)
-    raise AssertionError(f"rostro serve did not start:\n{log.read_text(errors='replace')}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    run = launch(home, models_root, *args, extra={"password": r"admin password:\s+(\S+)"})
+    return Server(run.process, home, run.env, run.banner["endpoint"], run.banner["key"],
+                  run.banner["password"], run.log)
 
 
 class _QuietServer(ThreadingHTTPServer):

@@ -15,7 +15,8 @@ from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 import numpy as np
 
-from rostro.search.errors import InvalidEmbeddings
+from rostro.search import container
+from rostro.search.errors import IndexCorrupt, InvalidEmbeddings
 
 #: How far from 1 an embedding's norm may be before it is rejected as "not normalised".
 UNIT_TOLERANCE = 1e-3
@@ -135,3 +136,20 @@ def check_k(k: int) -> int:
 def empty_hits(ids: np.ndarray) -> SearchHits:
     """Hits for a query against an empty gallery (keeps the id dtype)."""
     return SearchHits(ids[:0].copy(), np.empty(0, dtype=np.float32))
+
+
+class FileBacked:
+    """``save``/``load`` for an index class with ``kind``, ``to_arrays`` and ``from_arrays``:
+    one container file whose metadata names the kind, checked on load."""
+
+    kind: ClassVar[str]
+
+    def save(self, path: Path) -> None:
+        container.write(path, {"kind": self.kind}, self.to_arrays())
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        meta, arrays = container.read(path)
+        if meta.get("kind") != cls.kind:
+            raise IndexCorrupt(f"{path} holds a {meta.get('kind')!r} index, not {cls.kind!r}")
+        return cls.from_arrays(arrays)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from rostro.search import container
-from rostro.search.base import SearchHits, check_embeddings, check_ids, check_k, empty_hits
+from rostro.search.base import FileBacked, SearchHits, check_embeddings, check_ids, check_k, empty_hits
 from rostro.search.errors import IndexCorrupt
 
 #: Largest similarity block (queries × faces) computed at once: 64 MB of float32.
 BLOCK_ELEMENTS = 1 << 24
 
 
-class ExactIndex:
+class ExactIndex(FileBacked):
     """Brute-force cosine search over all faces; results equal a full sort, ties broken by
     build order. Memory: dim × 4 bytes per face plus the ids.
 
@@ -88,13 +86,3 @@ class ExactIndex:
         if matrix_t.ndim != 2 or matrix_t.dtype != np.float32 or matrix_t.shape[1] != len(ids):
             raise IndexCorrupt("exact index arrays do not match")
         return cls(ids, np.ascontiguousarray(matrix_t))
-
-    def save(self, path: Path) -> None:
-        container.write(path, {"kind": self.kind}, self.to_arrays())
-
-    @classmethod
-    def load(cls, path: Path) -> Self:
-        meta, arrays = container.read(path)
-        if meta.get("kind") != cls.kind:
-            raise IndexCorrupt(f"{path} holds a {meta.get('kind')!r} index, not {cls.kind!r}")
-        return cls.from_arrays(arrays)

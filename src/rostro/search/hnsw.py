@@ -11,13 +11,11 @@ faces found; only *which* faces are found is approximate.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from rostro.search import container
-from rostro.search.base import SearchHits, check_embeddings, check_ids, check_k, empty_hits
+from rostro.search.base import FileBacked, SearchHits, check_embeddings, check_ids, check_k, empty_hits
 from rostro.search.errors import BackendUnavailable, IndexCorrupt
 
 #: Graph degree (FAISS "M"): 32 links per node, ~256 bytes per face on top of the vector.
@@ -60,7 +58,7 @@ def available() -> bool:
     return True
 
 
-class HnswIndex:
+class HnswIndex(FileBacked):
     """Approximate cosine search with a FAISS HNSW graph; positions in the graph are build
     positions, mapped back to ids on the way out."""
 
@@ -161,13 +159,3 @@ class HnswIndex:
         if index.ntotal != len(ids):
             raise IndexCorrupt(f"HNSW index holds {index.ntotal} vectors for {len(ids)} ids")
         return cls(ids, index, ef_search)
-
-    def save(self, path: Path) -> None:
-        container.write(path, {"kind": self.kind}, self.to_arrays())
-
-    @classmethod
-    def load(cls, path: Path) -> Self:
-        meta, arrays = container.read(path)
-        if meta.get("kind") != cls.kind:
-            raise IndexCorrupt(f"{path} holds a {meta.get('kind')!r} index, not {cls.kind!r}")
-        return cls.from_arrays(arrays)
