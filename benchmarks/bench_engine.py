@@ -42,7 +42,6 @@ The script prints Markdown tables ready for docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform

@@ -7,7 +7,7 @@ bash scripts/setup.sh test
 for hook in scripts/test-setup.d/*.sh; do
   [ -e "$hook" ] && bash "$hook"
 done
-.venv/bin/rostro models pull
+.venv/bin/rostro models pull --all  # the converter tests also check reference-only models
 # One BLAS thread per process: tests run servers and models side by side on two cores, where
 # extra BLAS threads only contend (a gallery search or a head fit gets many times slower).
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1

@@ -28,7 +28,7 @@ def eval_data():
 
 @pytest.fixture(scope="session")
 def models_root() -> Path:
-    """A complete model cache, provisioned once per test session.
+    """A complete model cache (reference-only models too), provisioned once per session.
 
     Uses ``$ROSTRO_MODELS`` (or the default cache) and pulls whatever is missing: from
     ``$ROSTRO_TEST_ARCHIVES`` when set, else from the registries, as `rostro models pull` does.
@@ -41,7 +41,8 @@ def models_root() -> Path:
     cache = ModelCache(root)
     if not all(entry.present for entry in cache.entries()):
         archives = os.environ.get("ROSTRO_TEST_ARCHIVES")
-        pull(cache, from_dir=Path(archives) if archives else None, progress=False)
+        pull(cache, from_dir=Path(archives) if archives else None, progress=False,
+             everything=True)
     os.environ["ROSTRO_MODELS"] = str(root)
     return root
 

@@ -24,11 +24,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve_env(home: Path, models_root: Path) -> dict[str, str]:
-    """The environment of a test server: its own home, the session's shared model cache."""
+def serve_env(home: Path, models_root: Path,
+              environment: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test server: its own home (and database, unless ``environment``
+    names one), the session's shared model cache, and ``environment``."""
     env = dict(os.environ, ROSTRO_HOME=str(home), ROSTRO_MODELS=str(models_root),
                PYTHONUNBUFFERED="1")
     env.pop("ROSTRO_SERVICE_SETTINGS", None)
+    env.pop("ROSTRO_DATABASE_URL", None)
+    env.update(environment or {})
     return env
 
 
@@ -40,11 +44,13 @@ class Launched:
     banner: dict[str, str]  # what the server printed: endpoint, key 1, and any extra patterns
 
 
-def launch(home: Path, models_root: Path, *args: str, extra: dict[str, str] | None = None) -> Launched:
-    """Start `rostro serve` on a free port with ``args`` and wait until its banner is printed
-    (endpoint, key 1 and ``extra`` patterns) and it answers; raise with its log otherwise."""
+def launch(home: Path, models_root: Path, *args: str, extra: dict[str, str] | None = None,
+           environment: dict[str, str] | None = None) -> Launched:
+    """Start `rostro serve` on a free port with ``args`` (and ``environment`` variables) and
+    wait until its banner is printed (endpoint, key 1 and ``extra`` patterns) and it
+    answers; raise with its log otherwise."""
     home.mkdir(parents=True, exist_ok=True)
-    env = serve_env(home, models_root)
+    env = serve_env(home, models_root, environment)
     port = free_port()
     log = home / f"serve-{port}.log"
     with open(log, "wb") as out:

@@ -135,3 +135,71 @@ def test_noise_rises_with_added_noise(analyzer, astronaut):
     values = [v.value for v in levels]
     assert values == sorted(values) and values[-1] - values[0] > 0.4
     assert levels[0].level == "low" and levels[-1].level == "high"
+
+
+def test_red_lipstick_turns_lip_makeup_on(models_root, astronaut):
+    """Painting the astronaut's lips red moves lipMakeup from false to true; asking for
+    makeup runs FaceRes and the dlib nets (the heads' blocks), never the emotion net."""
+    from rostro.models.cache import ModelCache
+    from rostro.vision.attributes.values import Makeup
+
+    fresh = Analyzer(ModelCache(models_root))
+    request = Request(attributes=frozenset({"makeup"}))
+    plain = fresh.analyze(astronaut, request)[0]
+    assert isinstance(plain.attributes["makeup"], Makeup)
+    assert plain.attributes["makeup"].lip is False
+    assert "net:emotion" not in fresh.attributes.loaded()
+    left, right = plain.detection.points5[3], plain.detection.points5[4]  # mouth corners
+    width = right.x - left.x
+    painted = astronaut.copy()
+    cv2.ellipse(painted, (round((left.x + right.x) / 2), round((left.y + right.y) / 2)),
+                (round(width * 0.5), round(width * 0.22)), 0, 0, 360, (50, 20, 170), -1)
+    painted = cv2.addWeighted(painted, 0.5, astronaut, 0.5, 0)
+    assert fresh.analyze(painted, request)[0].attributes["makeup"].lip is True
+    assert face_attributes(plain, ["makeup"]) == {
+        "makeup": {"eyeMakeup": plain.attributes["makeup"].eye, "lipMakeup": False}}
+
+
+@pytest.mark.parametrize("image,kind,covered", [
+    ("maksssksksss4.jpg", "face_mask", True),  # a surgical mask over nose and mouth
+    ("maksssksksss48.jpg", "none", False),      # no mask
+])
+def test_mask_and_mouth_occlusion_on_the_mask_photos(models_root, eval_data, image, kind, covered):
+    """The largest face of a detection-set photo (training data of the mask heads: a smoke test;
+    the accuracy is cross-validated in docs/attributes.md). Asking for mask runs FaceRes and
+    the region statistics only, never the emotion or age nets."""
+    from rostro.models.cache import ModelCache
+    from rostro.vision.attributes.values import Mask
+
+    photo = cv2.imread(str(eval_data("detection") / "dev" / "facemask" / image))
+    fresh = Analyzer(ModelCache(models_root))
+    face = fresh.analyze(photo, Request(attributes=frozenset({"mask", "occlusion"})))[0]
+    assert face.attributes["mask"] == Mask(kind, covered)
+    assert face.attributes["occlusion"].mouth is (kind == "face_mask")
+    loaded = fresh.attributes.loaded()
+    assert "head:mask" in loaded and "net:faceres" in loaded
+    assert "net:emotion" not in loaded and "net:age-gender" not in loaded
+    assert face_attributes(face, ["mask"]) == {
+        "mask": {"type": "faceMask" if covered else "noMask", "noseAndMouthCovered": covered}}
+
+
+def test_astronaut_has_no_mask_and_no_occlusion(astronaut_face):
+    body = face_attributes(astronaut_face, ["occlusion", "mask", "accessories"], v12=True)
+    assert body["mask"] == {"type": "noMask", "noseAndMouthCovered": False}
+    assert body["occlusion"] == {"foreheadOccluded": False, "eyeOccluded": False,
+                                 "mouthOccluded": False}
+    assert not any(a["type"] == "mask" for a in body["accessories"])
+
+
+def test_mask_decision_rules():
+    """uncertain under the calibrated threshold, whatever the covered head says."""
+    from rostro.vision.attributes.mask import UNCERTAIN_BELOW, mask_decision
+    from rostro.vision.attributes.values import Mask
+
+    assert mask_decision(0.99, 0.9) == Mask("face_mask", True)
+    assert mask_decision(0.99, 0.1) == Mask("face_mask", False)
+    assert mask_decision(0.01, 0.9) == Mask("none", False)
+    middle = (1 + UNCERTAIN_BELOW) / 2 - 0.01
+    assert mask_decision(middle, 0.9) == Mask("face_mask", True)
+    assert mask_decision(0.5, 0.9) == Mask("uncertain", False)
+    assert mask_decision(1 - UNCERTAIN_BELOW + 0.01, 0.9) == Mask("uncertain", False)

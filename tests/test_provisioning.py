@@ -93,6 +93,18 @@ def test_member_hash_mismatch_is_refused(home, archive_dir):
     assert not (home / "models" / "tiny.onnx").exists()
 
 
+def test_reference_only_models_are_pulled_only_when_asked(home, archive_dir):
+    [item] = _manifest(archive_dir)
+    reference = dataclasses.replace(item, name="tiny-reference", filename="tiny_ref.onnx",
+                                    engine=False)
+    cache = ModelCache(artifacts=(item, reference))
+    assert pull(cache, from_dir=archive_dir, progress=False) == [home / "models" / "tiny.onnx"]
+    assert not (home / "models" / "tiny_ref.onnx").exists()
+    assert len(pull(cache, from_dir=archive_dir, progress=False, everything=True)) == 2
+    [named] = pull(cache, from_dir=archive_dir, names=["tiny-reference"], progress=False)
+    assert named == home / "models" / "tiny_ref.onnx"
+
+
 def test_archive_missing_from_folder_names_the_file(home, tmp_path, archive_dir):
     empty = tmp_path / "empty"
     empty.mkdir()

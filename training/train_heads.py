@@ -33,7 +33,7 @@ def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[P
     paths = []
     for name in heads:
         d = head_data(name, tables)
-        head = fit_head(RECIPES[name], d.x, d.y)
+        head = fit_head(RECIPES[name], d.x, d.y, groups=d.groups)
         paths.append(head.save(out))
         print(f"{name}: {len(d.y)} samples ({int(d.is_dev.sum())} dev), {d.x.shape[1]} features "
               f"-> {paths[-1].relative_to(REPO) if paths[-1].is_relative_to(REPO) else paths[-1]}")

@@ -5,19 +5,8 @@ set -euo pipefail
 if [ -x /usr/bin/chromium ]; then
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "chromium.sh: /usr/bin/chromium is missing and apt-get is not available;" \
-       "the Studio browser tests will be skipped" >&2
-  exit 0
-fi
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-    echo "chromium.sh: not root and no sudo; the Studio browser tests will be skipped" >&2
-    exit 0
-  fi
-fi
-export DEBIAN_FRONTEND=noninteractive
+source "$(dirname "$0")/../lib/apt.sh"
+apt_ready chromium.sh "the Studio browser tests" || exit 0
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq chromium >/dev/null
 /usr/bin/chromium --version

@@ -159,6 +159,31 @@ def image_server(images):
         httpd.server_close()
 
 
+# -------------------------------------------------------------------------------- database
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the session (tests/postgres_server.py); tests that
+    use it skip, saying why, when PostgreSQL or psycopg is not installed."""
+    import postgres_server
+
+    try:
+        server = postgres_server.start()
+    except postgres_server.Unavailable as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_location(request, tmp_path) -> str:
+    """Where a fresh test database is: a SQLite file, or a new database on the session's
+    PostgreSQL server (started only when a PostgreSQL case runs)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "rostro.db")
+    return request.getfixturevalue("postgres").create_database()
+
+
 # --------------------------------------------------------------------------------- service
 
 @pytest.fixture(scope="session")

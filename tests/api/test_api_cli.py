@@ -25,10 +25,10 @@ def test_resources_create_and_list(service):
     assert key1 != key2
     assert service.cli("keys", "show", "cli-s0", "--key", "2").stdout.strip() == key2
     listed = json.loads(service.cli("resources", "list", "--json").stdout)
-    assert {"name": "default", "tier": "F0"} in listed
-    assert {"name": "cli-s0", "tier": "S0"} in listed
+    assert {"name": "default", "tier": "F0", "sensitiveAttributes": True} in listed
+    assert {"name": "cli-s0", "tier": "S0", "sensitiveAttributes": True} in listed
     table = service.cli("resources", "list").stdout
-    assert re.search(r"^cli-s0\s+S0\s+\d{4}-", table, re.M)
+    assert re.search(r"^cli-s0\s+S0\s+on\s+\d{4}-", table, re.M)
 
 
 def test_resources_create_refuses_bad_input(service):
@@ -62,3 +62,47 @@ def test_regenerate_key1_keeps_key2_working(service, images):
 def test_keys_of_unknown_resource(service):
     result = service.cli("keys", "show", "nobody", check=False)
     assert result.returncode == 1 and "no resource named 'nobody'" in result.stderr
+
+
+def test_sensitive_attributes_switch(service, images):
+    """Off: age, gender and emotion get Azure's 403 UnsupportedFeature, on v1.0 and v1.2, and
+    nothing else changes; on again: they are answered."""
+    service.cli("resources", "create", "private", "--tier", "unlimited")
+    key, _ = keys_of(service, "private")
+
+    def detect(attributes: str, version: str = "v1.0") -> requests.Response:
+        return requests.post(
+            service.url(f"/face/{version}/detect?returnFaceId=false"
+                        f"&returnFaceAttributes={attributes}&detectionModel=detection_01"),
+            data=images["face.jpg"], timeout=60,
+            headers={"Ocp-Apim-Subscription-Key": key, **STREAM})
+
+    printed = service.cli("resources", "set", "private", "--sensitive-attributes", "off").stdout
+    assert "sensitive attributes (age, gender, emotion) off" in printed
+    listed = json.loads(service.cli("resources", "list", "--json").stdout)
+    assert {"name": "private", "tier": "unlimited", "sensitiveAttributes": False} in listed
+    for attributes, version in (("age,gender,glasses,emotion", "v1.0"), ("emotion", "v1.0"),
+                                ("age,headPose", "v1.2")):
+        refused = detect(attributes, version)
+        assert refused.status_code == 403, (attributes, version, refused.text)
+        asked = [a for a in attributes.split(",") if a in ("age", "gender", "emotion")]
+        assert refused.json() == {"error": {
+            "code": "UnsupportedFeature",
+            "message": "Feature is not supported, missing approval for one or more of the "
+                       f"following features: {', '.join(asked)}."}}
+    served = detect("glasses,headPose,smile")
+    assert served.status_code == 200
+    assert set(served.json()[0]["faceAttributes"]) == {"glasses", "headPose", "smile"}
+    # Other resources keep them.
+    default_key, _ = keys_of(service, "default")
+    assert requests.post(service.url("/face/v1.0/detect?returnFaceAttributes=age"),
+                         data=images["face.jpg"], timeout=60,
+                         headers={"Ocp-Apim-Subscription-Key": default_key, **STREAM}
+                         ).status_code == 200
+
+    service.cli("resources", "set", "private", "--sensitive-attributes", "on")
+    answered = detect("age,gender,emotion")
+    assert answered.status_code == 200
+    assert set(answered.json()[0]["faceAttributes"]) == {"age", "gender", "emotion"}
+    missing = service.cli("resources", "set", "private", check=False)
+    assert missing.returncode == 1 and "give --tier" in missing.stderr

@@ -232,6 +232,21 @@ def test_sdk_course_attributes(face_client, image_server):
     assert attributes.smile is not None and attributes.glasses is not None
 
 
+def test_sdk_mask_and_occlusion(face_client, image_server):
+    """The v1.0 SDK reads mask (detection_03) and occlusion (detection_01) into its models."""
+    masked = face_client.face.detect_with_url(image_server.url("face.jpg"),
+                                              detection_model="detection_03",
+                                              return_face_attributes=["mask"])
+    mask = masked[0].face_attributes.mask
+    assert str(getattr(mask.type, "value", mask.type)) == "noMask"
+    assert mask.nose_and_mouth_covered is False
+    occluded = face_client.face.detect_with_url(image_server.url("face.jpg"),
+                                                return_face_attributes=["occlusion"])
+    occlusion = occluded[0].face_attributes.occlusion
+    assert (occlusion.forehead_occluded, occlusion.eye_occluded,
+            occlusion.mouth_occluded) == (False, False, False)
+
+
 def test_requests_with_trailing_slash_endpoint(service, images):
     response = requests.post(service.endpoint + "/face/v1.0/detect", data=images["face.jpg"],
                              headers={"Ocp-Apim-Subscription-Key": service.key,

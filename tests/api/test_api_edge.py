@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import pytest
 import requests
@@ -102,6 +104,18 @@ def test_openapi_docs(service):
     assert set(detect["requestBody"]["content"]) == {"application/json",
                                                     "application/octet-stream"}
     assert "Ocp-Apim-Subscription-Key" in str(spec["components"]["securitySchemes"])
+    # Every path is one of Azure's, spelled as its specification spells it.
+    official = Path(__file__).resolve().parents[3] / "shared" / "specs" / "face-v1.0" / \
+        "specification/cognitiveservices/data-plane/Face/stable/v1.0/Face.json"
+    if official.is_file():
+        azure = set(json.loads(official.read_text())["paths"])
+        ours = {path.removeprefix("/face/v1.0") for path in spec["paths"]
+                if path.startswith("/face/")}  # /rostro/v1.0/usage is Rostro's own
+        assert ours <= azure, sorted(ours - azure)
+        parameters = spec["paths"]["/face/v1.0/largepersongroups/{largePersonGroupId}/persons/"
+                                    "{personId}"]["get"]["parameters"]
+        assert [p["name"] for p in parameters if p["in"] == "path"] == ["largePersonGroupId",
+                                                                         "personId"]
 
 
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")

@@ -1,16 +1,22 @@
-"""The store on real SQLite files: migrations, keys, tier windows, the faceId cache."""
+"""The store on real SQLite files and a real PostgreSQL server (each test that takes
+``database`` or ``database_location`` runs on both): migrations, keys, tier windows, the
+faceId cache, choosing the database by URL, and exact admission under concurrent calls."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import inspect
 
 from rostro.store import migrations
-from rostro.store.db import open_database
-from rostro.store.errors import AlreadyExists, InvalidName, NotFound
+from rostro.store.db import URL_VARIABLE, parse_location, open_database
+from rostro.store.errors import AlreadyExists, InvalidName, NotFound, UnsupportedDatabase
 from rostro.store.faces import StoredFace, get_face, get_faces, purge_expired, save_faces
 from rostro.store.models import Base
 from rostro.store.resources import (
@@ -21,8 +27,8 @@ from rostro.store.usage import admit, month_bounds, record_calls, usage_report
 
 
 @pytest.fixture
-def database(tmp_path):
-    db = open_database(tmp_path / "rostro.db")
+def database(database_location):
+    db = open_database(database_location)
     yield db
     db.close()
 
@@ -31,15 +37,75 @@ def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
 
 
-def test_file_is_private_and_in_wal_mode(database):
+def test_file_is_private_and_in_wal_mode(tmp_path):
+    database = open_database(tmp_path / "rostro.db")
     assert database.path.stat().st_mode & 0o777 == 0o600
     with database.transaction() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    database.close()
 
 
-def test_migrations_run_once_and_new_ones_apply(tmp_path):
-    db = open_database(tmp_path / "m.db")
+def test_database_is_chosen_by_path_or_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROSTRO_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(URL_VARIABLE, raising=False)
+    database = open_database()
+    assert database.path == tmp_path / "home" / "rostro.db" and database.path.exists()
+    database.close()
+    monkeypatch.setenv(URL_VARIABLE, f"sqlite:///{tmp_path / 'by-url.db'}")
+    database = open_database()
+    assert database.path == tmp_path / "by-url.db"
+    assert database.local_directory == tmp_path
+    database.close()
+    assert parse_location("postgres://u:secret@db.example:5433/rostro").drivername == \
+        "postgresql+psycopg"
+    assert parse_location("relative/rostro.db") == Path("relative/rostro.db")
+    for unsupported in ("mysql://u@h/db", "sqlite://", "postgresql+asyncpg://u@h/db"):
+        with pytest.raises(UnsupportedDatabase):
+            parse_location(unsupported)
+    with pytest.raises(FileNotFoundError):
+        open_database(tmp_path / "absent.db", create=False)
+
+
+def test_postgresql_database_by_url(postgres, tmp_path, monkeypatch):
+    url = postgres.create_database()
+    with pytest.raises(FileNotFoundError, match="no Rostro tables"):
+        open_database(url, create=False)
+    monkeypatch.setenv("ROSTRO_HOME", str(tmp_path))
+    monkeypatch.setenv(URL_VARIABLE, url.replace("//postgres@", "//postgres:pw@"))
+    database = open_database()
+    assert database.path is None and database.local_directory == tmp_path
+    assert "pw" not in database.location and database.location.startswith("postgresql+psycopg")
+    with database.transaction() as connection:
+        assert connection.dialect.name == "postgresql"
+        assert migrations.current_version(connection) == len(migrations.MIGRATIONS)
+    database.close()
+    open_database(url, create=False).close()
+
+
+def test_concurrent_admissions_are_exact(database):
+    """Forty threads, each on its own connection, race for F0's twenty calls a minute:
+    exactly twenty are admitted (the read-then-write of ``admit`` is serialized)."""
+    now = at("2026-03-10T12:00:10")
+    with database.transaction() as connection:
+        resource = authenticate(connection, create_resource(connection, "race", "F0").key1)
+    calls = 40
+    barrier = threading.Barrier(calls)
+
+    def call(_) -> bool:
+        barrier.wait(timeout=30)
+        with database.transaction() as connection:
+            return admit(connection, resource, now).allowed
+
+    with ThreadPoolExecutor(calls) as pool:
+        admitted = sum(pool.map(call, range(calls)))
+    assert admitted == 20
+    with database.transaction() as connection:
+        assert usage_report(connection, "race", now).calls_this_minute == 20
+
+
+def test_migrations_run_once_and_new_ones_apply(database_location):
+    db = open_database(database_location)
     with db.transaction() as connection:
         assert migrations.current_version(connection) == len(migrations.MIGRATIONS)
         assert migrations.migrate(connection) == []
@@ -58,8 +124,8 @@ def test_migrations_run_once_and_new_ones_apply(tmp_path):
     db.close()
 
 
-def test_failed_migration_leaves_database_unchanged(tmp_path):
-    db = open_database(tmp_path / "f.db")
+def test_failed_migration_leaves_database_unchanged(database_location):
+    db = open_database(database_location)
 
     def broken(connection):
         connection.exec_driver_sql("CREATE TABLE half (id INTEGER)")
@@ -72,9 +138,8 @@ def test_failed_migration_leaves_database_unchanged(tmp_path):
     with db.transaction() as connection:
         assert migrations.current_version(connection) == max(
             m.version for m in migrations.MIGRATIONS)
-        tables = connection.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type='table'").scalars().all()
-        assert "half" not in tables
+        tables = inspect(connection).get_table_names()
+        assert "half" not in tables and "usage_counters" in tables
     db.close()
 
 

@@ -4,48 +4,13 @@ semantics, and everything surviving a restart (with the index files deleted)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 import requests
 
-from api_service import start_service, stop_service
+from api_service import STREAM, Api, start_service, stop_service
 from identity_photos import cast, serve
-
-STREAM = {"Content-Type": "application/octet-stream"}
-
-
-class Api:
-    """Small requests wrapper: paths under /face/v1.0, the general test key."""
-
-    def __init__(self, base: str, key: str, version: str = "v1.0") -> None:
-        self.root = f"{base}/face/{version}"
-        self.headers = {"Ocp-Apim-Subscription-Key": key}
-
-    def call(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return requests.request(method, self.root + path, headers=headers, timeout=60, **kwargs)
-
-    def ok(self, method: str, path: str, **kwargs):
-        response = self.call(method, path, **kwargs)
-        assert response.status_code in (200, 202), (method, path, response.text)
-        return response.json() if response.content else None
-
-    def detect(self, image: bytes, **params) -> list[str]:
-        faces = self.ok("POST", "/detect", data=image, headers=STREAM, params=params)
-        return [face["faceId"] for face in faces]
-
-    def train(self, kind: str, container: str) -> dict:
-        self.ok("POST", f"/{kind}/{container}/train")
-        deadline = time.monotonic() + 60
-        while True:
-            status = self.ok("GET", f"/{kind}/{container}/training")
-            if status["status"] in ("succeeded", "failed"):
-                return status
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-
 
 def error_of(response: requests.Response) -> tuple[int, str, str]:
     body = response.json()["error"]

@@ -1,5 +1,6 @@
-"""Containers, persons, faces and training state on real SQLite files; the confidence
-mapping, person templates and face grouping as plain functions."""
+"""Containers, persons, faces and training state on real SQLite files and a real PostgreSQL
+server (tests taking ``database`` run on both); the confidence mapping, person templates and
+face grouping as plain functions."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ DEAD_OWNER = f"{socket.gethostname()}:999999999:gone"
 
 
 @pytest.fixture
-def database(tmp_path):
-    db = open_database(tmp_path / "rostro.db")
+def database(database_location):
+    db = open_database(database_location)
     with db.transaction() as connection:
         db.resource_id = create_resource(connection, "store-tests", "S0").id
     yield db
@@ -79,6 +80,32 @@ def test_row_ids_are_never_reused(database):
         assert groups.get_container_by_pk(connection, group.pk).removed_since_train == 1
         groups.consume_removed(connection, group.pk, 5)
         assert groups.get_container_by_pk(connection, group.pk).removed_since_train == 0
+
+
+def test_lists_are_in_byte_order(database):
+    """Azure lists are ordered by id and paged with ``start``; an English collation would
+    put ``a_1`` before ``a-1`` and ``a01``, SQLite (and Rostro on both) compares bytes."""
+    ids = ["b", "a01", "a_1", "a-1", "a"]
+    with database.transaction() as connection:
+        for container_id in ids:
+            make_group(connection, database.resource_id, groups.PERSON_GROUP, container_id)
+        listed = groups.list_containers(connection, database.resource_id, groups.PERSON_GROUP)
+        assert [c.container_id for c in listed] == sorted(ids) == ["a", "a-1", "a01", "a_1", "b"]
+        after = groups.list_containers(connection, database.resource_id, groups.PERSON_GROUP,
+                                       start="a-1", top=2)
+        assert [c.container_id for c in after] == ["a01", "a_1"]
+        face_list = make_group(connection, database.resource_id, groups.FACE_LIST, "faces")
+        face_ids = [groups.add_face(connection, face_list.pk, face(i)) for i in range(6)]
+        assert [f.persisted_face_id for f in groups.list_faces(connection, face_list.pk)] == \
+            sorted(face_ids)
+        group = make_group(connection, database.resource_id)
+        person_ids = [groups.create_person(connection, group.pk, f"p{i}", None)
+                      for i in range(6)]
+        assert [p.person_id for p in groups.list_persons(connection, group.pk)] == \
+            sorted(person_ids)
+        # ids differ in case only where a client invents them: exact, case-sensitive matches
+        assert groups.get_container(connection, database.resource_id, groups.PERSON_GROUP,
+                                    "A") is None
 
 
 def test_limits(database):
@@ -169,8 +196,8 @@ def test_a_run_whose_process_died_is_reported_failed(database):
         assert again.start and again.run == 2
 
 
-def test_state_survives_reopening(tmp_path):
-    path = tmp_path / "kept.db"
+def test_state_survives_reopening(database_location):
+    path = database_location
     db = open_database(path)
     with db.transaction() as connection:
         resource = create_resource(connection, "kept", "F0").id

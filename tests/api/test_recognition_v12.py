@@ -133,6 +133,13 @@ def test_operation_location_is_absolute_and_pollable(service):
     assert v10.status_code == 202 and "operation-Location" not in v10.headers
     unknown = requests.get(f"{base}/operations/{uuid.uuid4()}", headers=headers)
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "OperationNotFound"
+    # v1.2 names the error code in a header too; v1.0 never does.
+    assert unknown.headers["x-ms-error-code"] == "OperationNotFound"
+    missing = requests.get(service.url(f"/face/v1.0/largepersongroups/{uuid.uuid4()}"),
+                           headers=headers)
+    assert missing.status_code == 404 and "x-ms-error-code" not in missing.headers
+    no_key = requests.get(f"{base}/largepersongroups/{group}")
+    assert no_key.status_code == 401 and no_key.headers["x-ms-error-code"] == "401"
 
 
 def test_v12_detect(clients, image_server, service):
@@ -146,3 +153,28 @@ def test_v12_detect(clients, image_server, service):
         json={"url": image_server.url("face.jpg")},
         headers={"Ocp-Apim-Subscription-Key": service.key})
     assert retired.status_code == 400  # v1.2 has no emotion, gender or makeup
+    assert retired.headers["x-ms-error-code"] == "BadArgument"
+    with pytest.raises(HttpResponseError) as refused:
+        face_client.detect_from_url(url=image_server.url("missing.jpg"), return_face_id=False,
+                                    **MODELS)
+    assert refused.value.status_code == 400 and refused.value.error.code == "InvalidURL"
+
+
+def test_v12_sdk_mask_and_occlusion(clients, image_server):
+    """The new SDK's models read mask (detection_03) and occlusion (detection_01)."""
+    from azure.ai.vision.face.models import FaceAttributeTypeDetection01
+
+    face_client, _ = clients
+    masked = face_client.detect_from_url(
+        url=image_server.url("face.jpg"), return_face_id=False,
+        return_face_attributes=[FaceAttributeTypeDetection03.MASK], **MODELS)
+    assert masked[0].face_attributes.mask.type == "noMask"
+    assert masked[0].face_attributes.mask.nose_and_mouth_covered is False
+    occluded = face_client.detect_from_url(
+        url=image_server.url("face.jpg"), return_face_id=False,
+        return_face_attributes=[FaceAttributeTypeDetection01.OCCLUSION],
+        detection_model=FaceDetectionModel.DETECTION01,
+        recognition_model=FaceRecognitionModel.RECOGNITION04)
+    occlusion = occluded[0].face_attributes.occlusion
+    assert (occlusion.forehead_occluded, occlusion.eye_occluded,
+            occlusion.mouth_occluded) == (False, False, False)

@@ -4,6 +4,7 @@ command, and the usage history (calls per minute, error answers)."""
 
 from __future__ import annotations
 
+import json
 import re
 from http.cookies import SimpleCookie
 
@@ -169,6 +170,28 @@ def test_regenerate_key_keeps_the_other_key(studio_session, studio_server):
     assert new1 != old1 and new2 == old2
 
 
+def test_sensitive_attributes_switch(studio_session, studio_server):
+    """The resource page turns age, gender and emotion off and on (same setting as the CLI)."""
+    studio_server.cli("resources", "create", "guarded", "--tier", "S0")
+    url = studio_server.base + "/studio/resources/guarded"
+    page = studio_session.get(url, timeout=30).text
+    assert "Sensitive attributes" in page and "On: age, gender and emotion are answered." in page
+    answer = studio_session.post(url + "/sensitive", allow_redirects=False, timeout=30,
+                                 data={"csrf": csrf_of(page), "enabled": "off"})
+    assert answer.status_code == 303
+    listed = json.loads(studio_server.cli("resources", "list", "--json").stdout)
+    assert {"name": "guarded", "tier": "S0", "sensitiveAttributes": False} in listed
+    page = studio_session.get(studio_server.base + answer.headers["location"], timeout=30).text
+    assert "Sensitive attributes are off." in page and "Turn on" in page
+    refused = studio_session.post(url + "/sensitive", allow_redirects=False, timeout=30,
+                                  data={"enabled": "on"})  # no CSRF token
+    assert refused.status_code == 403
+    studio_session.post(url + "/sensitive", timeout=30,
+                        data={"csrf": csrf_of(page), "enabled": "on"})
+    listed = json.loads(studio_server.cli("resources", "list", "--json").stdout)
+    assert {"name": "guarded", "tier": "S0", "sensitiveAttributes": True} in listed
+
+
 def test_usage_shows_calls_per_minute_and_error_rates(studio_session, studio_server):
     studio_server.cli("resources", "create", "metered", "--tier", "F0")
     key = studio_server.cli("keys", "show", "metered", "--key", "1").stdout.strip()
@@ -232,3 +255,4 @@ def test_repeated_failures_lock_sign_in_for_a_while(studio_server):
     assert statuses[-1] == 429 and 401 in statuses
     locked = _login(studio_server, studio_server.password)[1]
     assert locked.status_code == 429 and "Too many failed attempts" in locked.text
+

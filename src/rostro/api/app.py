@@ -15,15 +15,20 @@ from contextlib import asynccontextmanager
 from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from rostro import __version__
-from rostro.api.errors import ApiError, bad_argument, invalid_body, method_not_allowed, not_found
+from rostro.api.errors import (
+    ERROR_CODE_HEADER, ApiError, bad_argument, invalid_body, method_not_allowed, not_found,
+)
 from rostro.api.middleware import EdgeMiddleware
 from rostro.api.outcomes import OutcomeMiddleware
 from rostro.api.settings import ServiceSettings
 from rostro.api.state import ServiceState
+from rostro.api.versions import is_v12
 from rostro.models.cache import ModelCache
 from rostro.store.db import open_database
 from rostro.vision.analyzer import Analyzer
@@ -49,24 +54,40 @@ Authenticate with the `Ocp-Apim-Subscription-Key` header (key 1 or key 2 of a re
 """
 
 
-async def _api_error(_request: Request, exc: ApiError):
-    return exc.response()
+def _answer(request: Request, error: ApiError) -> JSONResponse:
+    """The error's JSON; the v1.2 family also names the code in ``x-ms-error-code``, as
+    Azure's newer versions do (the new SDK reads it)."""
+    response = error.response()
+    if is_v12(request):
+        response.headers[ERROR_CODE_HEADER] = error.code
+    return response
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException):
+async def _api_error(request: Request, exc: ApiError):
+    return _answer(request, exc)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException):
     if exc.status_code == 404:
-        return not_found().response()
+        return _answer(request, not_found())
     if exc.status_code == 405:
-        return method_not_allowed((exc.headers or {}).get("Allow")).response()
-    return ApiError(exc.status_code, str(exc.status_code), str(exc.detail)).response()
+        return _answer(request, method_not_allowed((exc.headers or {}).get("Allow")))
+    return _answer(request, ApiError(exc.status_code, str(exc.status_code), str(exc.detail)))
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError):
+async def _database_value_error(request: Request, exc: DataError):
+    # A value the database refuses to store, e.g. text with a NUL character on PostgreSQL
+    # (SQLite stores it): the request's fault, not the server's. The transaction rolled back.
+    log.info("database refused a value: %s", exc.orig)
+    return _answer(request, bad_argument("Invalid argument: a value the database cannot store."))
+
+
+async def _validation_error(request: Request, exc: RequestValidationError):
     for error in exc.errors():
         location = error.get("loc", ())
         if location and location[0] in ("query", "path", "header") and len(location) > 1:
-            return bad_argument(f"Invalid argument {location[1]}.").response()
-    return invalid_body().response()
+            return _answer(request, bad_argument(f"Invalid argument {location[1]}."))
+    return _answer(request, invalid_body())
 
 
 def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | None = None) -> FastAPI:
@@ -76,7 +97,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        database = open_database(settings.database_path())
+        database = open_database(settings.database_location())
         engine = analyzer or Analyzer(ModelCache(settings.models_path()))
         engine.load_all()
         app.state.service = ServiceState(
@@ -85,7 +106,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
             inference=CapacityLimiter(settings.threads()),
             downloads=CapacityLimiter(settings.download_threads),
         )
-        log.info("service ready: database %s", database.path)
+        log.info("service ready: database %s", database.location)
         try:
             yield
         finally:
@@ -94,14 +115,54 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
     app = FastAPI(title="Rostro Face API", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, redirect_slashes=False, docs_url=None, redoc_url=None)
     _serve_docs_offline(app)
+    _openapi_with_azure_names(app)
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _database_value_error)
     app.add_middleware(OutcomeMiddleware)  # inside the edge: sees the final status
     app.add_middleware(EdgeMiddleware, routes_of=app)
     return app
+
+
+# Path parameters as Azure's specification names them (the handlers' Python names differ:
+# one handler serves the four container kinds).
+_AZURE_CONTAINER_IDS = {"persongroups": "personGroupId", "largepersongroups": "largePersonGroupId",
+                        "facelists": "faceListId", "largefacelists": "largeFaceListId"}
+_AZURE_PARAMETERS = {"person_id": "personId", "persisted_face_id": "persistedFaceId",
+                     "operation_id": "operationId", "snapshot_id": "snapshotId"}
+
+
+def _azure_parameter_names(schema: dict) -> dict:
+    """Rename the path parameters of the OpenAPI document to Azure's spelling."""
+    paths = {}
+    for path, operations in schema.get("paths", {}).items():
+        names = dict(_AZURE_PARAMETERS)
+        for collection, azure in _AZURE_CONTAINER_IDS.items():
+            if f"/{collection}/{{container_id}}" in path:
+                names["container_id"] = azure
+        for python, azure in names.items():
+            path = path.replace(f"{{{python}}}", f"{{{azure}}}")
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "path" and parameter["name"] in names:
+                    parameter["name"] = names[parameter["name"]]
+        paths[path] = operations
+    schema["paths"] = paths
+    return schema
+
+
+def _openapi_with_azure_names(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = _azure_parameter_names(build())
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _serve_docs_offline(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from starlette.responses import JSONResponse
 
 REQUEST_ID_HEADER = "apim-request-id"
+ERROR_CODE_HEADER = "x-ms-error-code"  # v1.2 and its previews only
 
 MISSING_KEY = ("Access denied due to missing subscription key. Make sure to include "
                "subscription key when making requests to an API.")

@@ -3,8 +3,9 @@
 "Train" builds a :class:`rostro.search.Gallery` from the container's faces as they are now:
 for (large) person groups one row per person, the person's template (the unit mean of its face
 embeddings, ``rostro.vision.templates``); for large face lists one row per face. The gallery is
-saved beside the database (``<database dir>/indexes``) under a fresh snapshot token, and the
-database records the token and the last face sequence number it contains. Identify and find
+saved beside the database (``<database dir>/indexes``; ``$ROSTRO_HOME/indexes`` with a
+database server) under a fresh snapshot token, and the database records the token and the
+last face sequence number it contains. Identify and find
 similar open the gallery of the recorded token; a missing or stale file is rebuilt from the
 database (faces up to that sequence number), so the database stays the source of truth.
 
@@ -36,12 +37,13 @@ INDEX_DIRECTORY = "indexes"
 
 
 def gallery_files(request: Request) -> GalleryFiles:
-    """The process's gallery store, created on first use next to the database."""
+    """The process's gallery store, created on first use next to the database (under
+    ``$ROSTRO_HOME`` for a database server: each host keeps its own files)."""
     app_state = request.app.state
     files = getattr(app_state, "rostro_galleries", None)
     if files is None:
         database = app_state.service.database
-        files = GalleryFiles(root=database.path.parent / INDEX_DIRECTORY)
+        files = GalleryFiles(root=database.local_directory / INDEX_DIRECTORY)
         app_state.rostro_galleries = files
     return files
 

@@ -18,7 +18,8 @@ ENVIRONMENT_VARIABLE = "ROSTRO_SERVICE_SETTINGS"
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """``database``: SQLite file (default ``$ROSTRO_HOME/rostro.db``); ``models``: model
+    """``database``: SQLite file or database URL (default ``$ROSTRO_DATABASE_URL``, else
+    ``$ROSTRO_HOME/rostro.db``; see ``rostro.store.db.open_database``); ``models``: model
     cache (default ``$ROSTRO_MODELS`` or ``$ROSTRO_HOME/models``); ``allow_private_urls`` and
     ``allowed_hosts``: which image URLs may point at non-public addresses;
     ``inference_threads``: images analysed at once per process (0: one per CPU core);
@@ -36,8 +37,9 @@ class ServiceSettings:
         return FetchPolicy(allow_private=self.allow_private_urls,
                            allowed_hosts=frozenset(h.lower() for h in self.allowed_hosts))
 
-    def database_path(self) -> Path | None:
-        return Path(self.database) if self.database else None
+    def database_location(self) -> str | None:
+        """The database to open: a path or a URL (None: the default)."""
+        return self.database or None
 
     def models_path(self) -> Path | None:
         return Path(self.models) if self.models else None

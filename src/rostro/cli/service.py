@@ -1,8 +1,10 @@
 """``rostro serve``, ``rostro resources``, ``rostro keys`` and ``rostro usage``.
 
-``serve`` opens (or creates) the database under ``$ROSTRO_HOME``, makes sure a resource
-exists (``default`` on F0 the first time), prints its key 1 and endpoint the way the Azure
-portal's "Keys and Endpoint" page shows them, and runs the API with uvicorn.
+``serve`` opens (or creates) the database (``$ROSTRO_HOME/rostro.db``, or the PostgreSQL
+database of ``--database-url`` / ``$ROSTRO_DATABASE_URL``), makes sure a resource exists
+(``default`` on F0 the first time), prints its key 1 and endpoint the way the Azure portal's
+"Keys and Endpoint" page shows them, and runs the API with uvicorn. The other commands use
+``$ROSTRO_DATABASE_URL`` when it is set.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     from rostro.vision.analyzer import Analyzer
 
     settings = ServiceSettings(
+        database=args.database_url,
         allow_private_urls=args.allow_private_urls,
         allowed_hosts=tuple(args.allowed_hosts or ()),
         inference_threads=args.inference_threads,
@@ -71,13 +74,13 @@ def _serve(args: argparse.Namespace) -> int:
     cache = ModelCache()
     for name in REQUIRED_MODELS:  # fail here, with the fixing command, not in a worker
         cache.require(name)
-    database = open_database()
+    database = open_database(args.database_url)
     with database.transaction() as connection:
         info, created = store_resources.ensure_default(connection)
     studio_password = ensure_admin(database)
     database.close()
     if created:
-        print(f"Created resource '{info.name}' ({info.tier}) in {database.path}")
+        print(f"Created resource '{info.name}' ({info.tier}) in {database.location}")
     print(keys_and_endpoint(info, endpoint_url(args.host, args.port)), flush=True)
     print(studio_banner(endpoint_url(args.host, args.port), studio_password), flush=True)
     options = dict(host=args.host, port=args.port, log_level=args.log_level,
@@ -107,13 +110,33 @@ def _resources_create(args: argparse.Namespace) -> int:
 def _resources_list(args: argparse.Namespace) -> int:
     with open_database().transaction() as connection:
         infos = store_resources.list_resources(connection)
+        sensitive = {i.id: store_resources.sensitive_attributes_enabled(connection, i.id)
+                     for i in infos}
     if args.json:
-        print(json.dumps([{"name": i.name, "tier": i.tier} for i in infos], indent=2))
+        print(json.dumps([{"name": i.name, "tier": i.tier, "sensitiveAttributes": sensitive[i.id]}
+                          for i in infos], indent=2))
         return 0
-    print(f"{'NAME':<24} {'TIER':<10} CREATED")
+    print(f"{'NAME':<24} {'TIER':<10} {'SENSITIVE':<10} CREATED")
     for info in infos:
         created = datetime.fromtimestamp(info.created_at, tz=timezone.utc)
-        print(f"{info.name:<24} {info.tier:<10} {created:%Y-%m-%d %H:%M:%S}Z")
+        switch = "on" if sensitive[info.id] else "off"
+        print(f"{info.name:<24} {info.tier:<10} {switch:<10} {created:%Y-%m-%d %H:%M:%S}Z")
+    return 0
+
+
+def _resources_set(args: argparse.Namespace) -> int:
+    if args.tier is None and args.sensitive_attributes is None:
+        raise SystemExit("rostro resources set: give --tier and/or --sensitive-attributes")
+    with open_database(create=False).transaction() as connection:
+        if args.tier is not None:
+            store_resources.set_tier(connection, args.name, args.tier)
+        if args.sensitive_attributes is not None:
+            store_resources.set_sensitive_attributes(connection, args.name,
+                                                     args.sensitive_attributes == "on")
+        info = store_resources.get_resource(connection, args.name)
+        enabled = store_resources.sensitive_attributes_enabled(connection, info.id)
+    print(f"{info.name}: tier {info.tier}, sensitive attributes (age, gender, emotion) "
+          f"{'on' if enabled else 'off'}")
     return 0
 
 
@@ -160,6 +183,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         description="Serve the Azure Face API on HOST:PORT. The first start creates the "
                     "database under $ROSTRO_HOME and a resource 'default' on the F0 tier.")
     serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--database-url", metavar="URL",
+                       help="PostgreSQL database shared by several servers, "
+                            "postgresql://USER:PASSWORD@HOST:PORT/DBNAME (default: "
+                            "$ROSTRO_DATABASE_URL, else the SQLite file $ROSTRO_HOME/rostro.db)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--workers", type=int, default=1, metavar="N",
                        help="server processes (each loads the models)")
@@ -184,6 +211,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     listing = sub.add_parser("list", help="list resources and their tiers")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_resources_list)
+    change = sub.add_parser(
+        "set", help="change a resource's tier or turn its sensitive attributes on or off",
+        description="--sensitive-attributes off makes detect refuse age, gender and emotion "
+                    "with Azure's 403 UnsupportedFeature (for operators who must not infer "
+                    "them); the other attributes keep working.")
+    change.add_argument("name")
+    change.add_argument("--tier", choices=tuple(TIERS))
+    change.add_argument("--sensitive-attributes", choices=("on", "off"))
+    change.set_defaults(handler=_resources_set)
 
     keys = commands.add_parser("keys", help="show or regenerate a resource's keys")
     sub = keys.add_subparsers(dest="action", required=True, metavar="ACTION")

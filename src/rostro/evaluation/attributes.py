@@ -5,7 +5,9 @@ Heads trained only on the train pool (age, gender, emotion) are measured as ship
 dev sets. Heads trained on dev rows (glasses, smile, facial hair, headwear, hair) are
 measured by 5-fold cross-validation: each dev row's answer comes from the same recipe fitted
 without that row's fold (``rostro.evaluation.headfit``). The shipped networks' own answers
-are reported beside them as the baseline.
+are reported beside them as the baseline. mask is measured on the detection set's faces the
+service would serve (folds keep the faces of one image together), occlusion part by part
+with the heads it rests on (``rostro.vision.attributes.occlusion.EVIDENCE``).
 """
 
 from __future__ import annotations
@@ -20,13 +22,21 @@ import numpy as np
 from rostro.evaluation.headfit import (
     EMOTION_CLASSES,
     HAIR_CLASSES,
+    HEAD_TABLES,
     RECIPES,
+    TABLES,
     FeatureTable,
+    box_in_scope,
     cross_validated_outputs,
     head_data,
     load_tables,
+    target,
 )
+from rostro.evaluation.detection import MASKED
 from rostro.vision.attributes.heads import load_head
+from rostro.vision.attributes.mask import mask_decision
+from rostro.vision.attributes.occlusion import EVIDENCE
+from rostro.vision.attributes.values import Mask
 from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FER_CLASSES
 from rostro.evaluation import publish
 
@@ -35,7 +45,9 @@ log = logging.getLogger(__name__)
 AGE_BINS = ("0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+")
 # Heads measured by cross-validation on dev rows, with the face_attributes label they answer.
 CV_HEADS = ("sunglasses", "eyeglasses", "moustache", "beard", "smile", "headwear",
-            "hair_color", "bald", "hair_invisible")
+            "hair_color", "bald", "hair_invisible", "eye_makeup", "lip_makeup")
+# Heads on labels made for this project: the report gives their label counts and per gender.
+LABEL_COUNT_HEADS = ("eye_makeup", "lip_makeup")
 
 
 def _balanced(y: np.ndarray, predicted: np.ndarray) -> float:
@@ -77,7 +89,7 @@ def _emotion(table: FeatureTable) -> dict:
     truth = np.array([EMOTION_CLASSES.index(r["emotion"]) for r, k in zip(rows, keep) if k])
     sources = np.array([r["source"] for r, k in zip(rows, keep) if k])
     predicted = head(table.matrix(head.features)[found][keep]).argmax(axis=1)
-    fer = np.exp(table.blocks["emo.logp"][found][keep])
+    fer = table.blocks["fer.logp"][found][keep]  # the net the head recalibrates
     baseline = np.array([EMOTION_CLASSES.index(FER_CLASSES[i]) for i in fer.argmax(axis=1)])
     confusion = np.zeros((len(EMOTION_CLASSES), len(EMOTION_CLASSES)), dtype=int)
     for t, p in zip(truth, predicted):
@@ -97,11 +109,18 @@ def _emotion(table: FeatureTable) -> dict:
     }
 
 
-def _cross_validated(tables: dict[str, FeatureTable]) -> dict:
+def _cross_validated(tables: dict[str, FeatureTable], kept: dict | None = None) -> dict:
+    """Cross-validated rows of CV_HEADS; ``kept`` receives {head: (HeadData, dev outputs)}."""
     report = {}
     for name in CV_HEADS:
+        if not all(t in tables for t in HEAD_TABLES[name]):
+            log.warning("%s: its label tables are not here (training/labels/); skipped", name)
+            continue
         data = head_data(name, tables)
-        outputs = cross_validated_outputs(RECIPES[name], data.x, data.y, data.is_dev)
+        outputs = cross_validated_outputs(RECIPES[name], data.x, data.y, data.is_dev,
+                                          groups=data.groups)
+        if kept is not None:
+            kept[name] = (data, outputs)
         y = data.y[data.is_dev]
         rows = [r for r, dev in zip(data.rows, data.is_dev) if dev]
         if RECIPES[name].link == "softmax":
@@ -112,7 +131,8 @@ def _cross_validated(tables: dict[str, FeatureTable]) -> dict:
                  RECIPES[name].link == "sigmoid" else None,
                  "balanced_accuracy": _balanced(y, predicted),
                  "accuracy": float((predicted == y).mean()), "per_source": {}}
-        sources = np.array([f"{table}:{row['source']}" for table, row in rows])
+        sources = np.array([f"{table}:{row['source']}" if "source" in row else table
+                            for table, row in rows])
         for source in sorted(set(sources)):
             mask = sources == source
             entry["per_source"][source] = {
@@ -128,8 +148,183 @@ def _cross_validated(tables: dict[str, FeatureTable]) -> dict:
             entry["always_black"] = float((y == HAIR_CLASSES.index("black")).sum() / coloured)
         if RECIPES[name].link == "sigmoid":
             entry["calibration"] = _calibration(outputs, y)
+        if name in LABEL_COUNT_HEADS:
+            entry.update(_label_counts(name, tables, y, predicted, rows))
         report[name] = entry
     return report
+
+
+def _utk_gender(image: str) -> str | None:
+    """The gender in a UTKFace file name (``age_gender_race_date``; 0 male, 1 female)."""
+    parts = Path(image).name.split("_")
+    return {"0": "male", "1": "female"}.get(parts[1]) if len(parts) > 2 else None
+
+
+def _label_counts(name: str, tables: dict[str, FeatureTable], y: np.ndarray,
+                  predicted: np.ndarray, rows: list) -> dict:
+    """Label counts of a head's dev tables and its balanced accuracy per (UTKFace) gender.
+
+    ``unsure``: dev rows left blank by the labeller (not trained on, not measured);
+    ``missed``: labelled dev rows where no face was detected.
+    """
+    counts = {"negatives": int((y == 0).sum()), "unsure": 0, "missed": 0}
+    for table_name in HEAD_TABLES[name]:
+        if not TABLES[table_name][2]:
+            continue
+        table = tables[table_name]
+        for row, found in zip(table.rows, table.found):
+            labelled = target(name, table_name, row) is not None
+            counts["unsure"] += int(not labelled)
+            counts["missed"] += int(labelled and not found)
+    genders = np.array([_utk_gender(row["image"]) for _, row in rows])
+    counts["per_gender"] = {
+        g: {"n": int((genders == g).sum()), "positives": int(y[genders == g].sum()),
+            "balanced_accuracy": _balanced(y[genders == g], predicted[genders == g]),
+            "answered_yes": int(predicted[genders == g].sum())}
+        for g in ("female", "male") if (genders == g).any()}
+    return counts
+
+
+# Unmasked faces of dev sets the mask heads never trained on (face_attributes: its UTKFace
+# rows; its maskon rows are detection-set faces): how often a face without a mask gets one.
+MASK_FREE_SETS = (("face_attributes", "utkface"), ("age_gender", None), ("glasses", None),
+                  ("emotion", None))
+# Truth and answer classes of the 3-class mask score (answers add "uncertain").
+MASK_CLASSES = ("noMask", "covered", "notCovered", "uncertain")
+
+
+def _mask_truth(face_class: str) -> int:
+    return 0 if face_class not in MASKED else 1 if face_class == "with_mask" else 2
+
+
+def _mask_answer(answer: Mask) -> int:
+    if answer.kind in ("none", "uncertain"):
+        return MASK_CLASSES.index("noMask" if answer.kind == "none" else "uncertain")
+    return 1 if answer.nose_and_mouth_covered else 2
+
+
+def _mask(tables: dict[str, FeatureTable], kept: dict) -> dict:
+    """The mask attribute on the detection set's served faces (both heads cross-validated on
+    the same image-grouped folds), and its false alarms on unmasked faces of other sets."""
+    table = tables["detection"]
+    data = head_data("mask", tables)
+    p_mask = cross_validated_outputs(RECIPES["mask"], data.x, data.y, data.is_dev,
+                                     groups=data.groups)
+    kept["mask"] = (data, p_mask)
+    # The covered head trains on masked faces only but answers every face, on the same folds.
+    covered = [target("mask_covered", "detection", row) for _, row in data.rows]
+    x_covered = table.matrix(RECIPES["mask_covered"].blocks)[table.found]
+    if len(x_covered) != len(covered):
+        raise ValueError("mask rows and detection faces disagree")
+    p_covered = cross_validated_outputs(
+        RECIPES["mask_covered"], x_covered, np.array([c or 0 for c in covered]), data.is_dev,
+        groups=data.groups, trains=np.array([c is not None for c in covered]))
+    truth = np.array([_mask_truth(row["face_class"]) for _, row in data.rows])
+    answer = np.array([_mask_answer(mask_decision(float(a), float(b)))
+                       for a, b in zip(p_mask, p_covered)])
+    confusion = np.zeros((3, 4), dtype=int)
+    for t, a in zip(truth, answer):
+        confusion[t, a] += 1
+    in_scope = [row for row in table.rows if box_in_scope(row)]
+    scope = {c: {"labelled": sum(r["face_class"] == c for r in in_scope),
+                 "served": sum(row["face_class"] == c for _, row in data.rows)}
+             for c in sorted({r["face_class"] for r in in_scope})}
+    masked_truth, masked_answer = truth > 0, np.isin(answer, (1, 2))
+    answered = answer != MASK_CLASSES.index("uncertain")
+    on_masked = truth > 0
+    report = {
+        "labelled_in_scope": len(in_scope), "served": len(truth), "per_class": scope,
+        "accuracy_3": float((answer == truth).mean()), "balanced_3": _balanced(truth, answer),
+        "confusion": confusion.tolist(),
+        "type_accuracy": float(((masked_answer == masked_truth) & answered).mean()),
+        "type_balanced": _balanced(masked_truth.astype(int),
+                                   np.where(answered, masked_answer.astype(int), -1)),
+        "uncertain": int((~answered).sum()),
+        "type_accuracy_answered": float((masked_answer == masked_truth)[answered].mean()),
+        "covered_accuracy": float(((answer == 1) == (truth == 1)).mean()),
+        "covered_balanced_masked": _balanced((truth[on_masked] == 1).astype(int),
+                                             (answer[on_masked] == 1).astype(int)),
+        "masked_faces": int(on_masked.sum()),
+        "calibration": _calibration(p_mask, data.y),
+        "unmasked_sets": {},
+    }
+    mask_head, covered_head = load_head("mask"), load_head("mask_covered")
+    for name, source in MASK_FREE_SETS:
+        other = tables[name]
+        rows = other.found & np.array([source is None or r.get("source") == source
+                                       for r in other.rows])
+        kinds = [mask_decision(float(a), float(b)).kind for a, b in zip(
+            mask_head(other.matrix(mask_head.features)[rows]),
+            covered_head(other.matrix(covered_head.features)[rows]))]
+        report["unmasked_sets"][f"{name}:{source}" if source else name] = {
+            "n": len(kinds), **{k: kinds.count(k) for k in ("none", "face_mask", "uncertain")}}
+    return report
+
+
+def _occlusion(kept: dict) -> dict:
+    """Each occlusion part scored with the cross-validated outputs of the head it rests on
+    (``occlusion.EVIDENCE``), against that head's own labels."""
+    report = {}
+    for part, head in EVIDENCE.items():
+        data, outputs = kept[head]
+        rows = [r for r, dev in zip(data.rows, data.is_dev) if dev]
+        y, answered = data.y[data.is_dev], (outputs >= 0.5).astype(int)
+        subsets = {"all": np.ones(len(y), dtype=bool)}
+        if head == "mask":
+            # A mask worn under the chin leaves the mouth free: those faces are left out.
+            incorrect = np.array([row["face_class"] == "mask_weared_incorrect" for _, row in rows])
+            subsets = {"all": ~incorrect}
+            report[f"{part}:mask_weared_incorrect"] = {
+                "n": int(incorrect.sum()), "answered_occluded": int(answered[incorrect].sum())}
+        if head == "sunglasses":
+            subsets["glasses set"] = np.array([t == "glasses" for t, _ in rows])
+        for subset, keep in subsets.items():
+            report[f"{part}:{subset}" if subset != "all" else part] = {
+                "head": head, "n": int(keep.sum()), "positives": int(y[keep].sum()),
+                "accuracy": float((answered == y)[keep].mean()),
+                "balanced_accuracy": _balanced(y[keep], answered[keep])}
+    return report
+
+
+def _mask_lines(report: dict) -> list[str]:
+    """The mask and occlusion tables of a report (empty when it has none)."""
+    if "mask" not in report:
+        return []
+    m = report["mask"]
+    counts = ", ".join(f"{c} {v['served']}/{v['labelled']}" for c, v in m["per_class"].items())
+    lines = ["", (f"mask: {m['served']} of {m['labelled_in_scope']} labelled detection-set "
+                  f"faces large enough to be served were detected and served ({counts}); "
+                  "5 folds by image"),
+             "", "| score | value |", "|---|---|",
+             f"| 3 classes (noMask / covered / not covered), accuracy | {m['accuracy_3']:.3f} |",
+             f"| 3 classes, balanced | {m['balanced_3']:.3f} |",
+             (f"| type (faceMask vs noMask), accuracy | {m['type_accuracy']:.3f} "
+              f"(answered: {m['type_accuracy_answered']:.3f}) |"),
+             f"| type, balanced | {m['type_balanced']:.3f} |",
+             f"| uncertain | {m['uncertain']} of {m['served']} |",
+             f"| noseAndMouthCovered, accuracy (all faces) | {m['covered_accuracy']:.3f} |",
+             (f"| noseAndMouthCovered, balanced over the {m['masked_faces']} masked faces "
+              f"| {m['covered_balanced_masked']:.3f} |"),
+             f"| mask head ECE | {m['calibration']['ece']:.3f} |",
+             "", "confusion (rows: truth, columns: answer)", "",
+             "| truth | " + " | ".join(MASK_CLASSES) + " |", "|---" * 5 + "|"]
+    for name, row in zip(MASK_CLASSES, m["confusion"]):
+        lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
+    lines += ["", "unmasked faces of other dev sets (the shipped mask heads never saw them):", "",
+              "| set | n | noMask | faceMask | uncertain |", "|---|---|---|---|---|"]
+    for name, v in m["unmasked_sets"].items():
+        lines.append(f"| {name} | {v['n']} | {v['none']} | {v['face_mask']} | {v['uncertain']} |")
+    lines += ["", "occlusion, part by part (cross-validated outputs of the head each part rests on):",
+              "", "| part | head | n | positives | accuracy | balanced accuracy |",
+              "|---|---|---|---|---|---|"]
+    for part, v in report["occlusion"].items():
+        if "head" in v:
+            lines.append(f"| {part} | {v['head']} | {v['n']} | {v['positives']} | "
+                         f"{v['accuracy']:.3f} | {v['balanced_accuracy']:.3f} |")
+        else:
+            lines.append(f"| {part} | mask | {v['n']} | - | answered occluded: "
+                         f"{v['answered_occluded']} | - |")
+    return lines
 
 
 def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 5) -> dict:
@@ -153,12 +348,19 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None) ->
 
         analyzer = open_analyzer()
     names = ["age_gender", "emotion", "glasses", "face_attributes"]
+    # The makeup labels live in the repository (training/labels/), not in the data folder.
+    names += [t for t in ("makeup", "pool_makeup") if Path(TABLES[t][1]).is_file()]
+    names += ["detection"]
     tables = load_tables(analyzer, data, names, cache)
-    return {
+    kept: dict = {}
+    report = {
         "age_gender": _demographics(tables["age_gender"]),
         "emotion": _emotion(tables["emotion"]),
-        "cross_validated": _cross_validated(tables),
+        "cross_validated": _cross_validated(tables, kept),
+        "mask": _mask(tables, kept),
     }
+    report["occlusion"] = _occlusion(kept)
+    return report
 
 
 def format_report(report: dict) -> str:
@@ -174,8 +376,8 @@ def format_report(report: dict) -> str:
     em = report["emotion"]
     lines += ["", f"emotion: {em['n']} faces ({em['missed']} not detected); accuracy {em['accuracy']:.3f} "
               f"(missed counted wrong: {em['accuracy_counting_missed_as_wrong']:.3f}; "
-              f"FER net alone {em['baseline_fer_net']:.3f})", "",
-              "| source | n | accuracy | FER net alone |", "|---|---|---|---|"]
+              f"fer net alone {em['baseline_fer_net']:.3f})", "",
+              "| source | n | accuracy | fer net alone |", "|---|---|---|---|"]
     for s, v in em["per_source"].items():
         lines.append(f"| {s} | {v['n']} | {v['accuracy']:.3f} | {v['baseline']:.3f} |")
     lines += ["", "confusion (rows: truth, columns: answer): " + ", ".join(em["classes"]), ""]
@@ -191,10 +393,23 @@ def format_report(report: dict) -> str:
         ece = f"{v['calibration']['ece']:.3f}" if "calibration" in v else "-"
         lines.append(f"| {name} | {v['n']} | {v['positives'] if v['positives'] is not None else '-'} | "
                      f"{v['balanced_accuracy']:.3f} | {v['accuracy']:.3f} | {ece} | {per} |")
+    counted = {n: v for n, v in report["cross_validated"].items() if "unsure" in v}
+    if counted:
+        lines += ["", ("labels made for this project (one labeller; UTKFace dev rows, pool rows "
+                       "train only):"), "",
+                  ("| head | positives | negatives | unsure (left out) | no face | women: n, "
+                   "balanced | men: n, answered yes |"), "|---|---|---|---|---|---|---|"]
+        for name, v in counted.items():
+            women, men = v["per_gender"].get("female"), v["per_gender"].get("male")
+            lines.append(
+                f"| {name} | {v['positives']} | {v['negatives']} | {v['unsure']} | {v['missed']} | "
+                + (f"{women['n']}, {women['balanced_accuracy']:.3f}" if women else "-") + " | "
+                + (f"{men['n']}, {men['answered_yes']}" if men else "-") + " |")
     hc = report["cross_validated"].get("hair_color")
     if hc:
         lines += ["", f"top hairColor equals the label: {hc['top_color_accuracy']:.3f} "
                   f"(always black: {hc['always_black']:.3f})"]
+    lines += _mask_lines(report)
     return "\n".join(lines)
 
 

@@ -26,9 +26,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from rostro.evaluation.detection import MASKED
 from rostro.vision.attributes.features import BLOCKS, DERIVED
 from rostro.vision.attributes.heads import LinearHead
-from rostro.vision.types import Detection, Face
+from rostro.vision.types import Box, Detection, Face
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,63 @@ def central_face(analyzer, image: np.ndarray) -> tuple[np.ndarray, Detection | N
     return image, None
 
 
+# Labelled boxes (tables with x, y, w, h columns, such as the detection set) are answered with
+# the detection the service would return for them: matched at this IoU by the detection
+# evaluation's rule, and no smaller than the service's minimum face.
+MATCH_IOU = 0.5
+
+
+def box_in_scope(row: dict[str, str]) -> bool:
+    """Whether a labelled box (row with width, height, w, h) is large enough to be served."""
+    from rostro.api.detect import minimum_face
+
+    smallest = minimum_face(int(row["width"]), int(row["height"]))
+    return min(float(row["w"]), float(row["h"])) >= smallest
+
+
+class BoxedFaces:
+    """The served detection of each labelled box of a table whose rows are faces in images.
+
+    Rows whose labelled box is under the service's minimum face (Azure's 36 px for images up
+    to 1920 x 1080, ``rostro.api.detect.minimum_face``) are out of scope and get no face, so
+    are rows the detector misses and rows whose detection the service would drop as too small.
+    The detector runs once per image; rows of one image must be adjacent (as in labels.csv).
+    """
+
+    def __init__(self, analyzer, folder: Path, rows: list[dict[str, str]]) -> None:
+        self.analyzer, self.folder, self.rows = analyzer, folder, rows
+        self._image: str | None = None
+        self._faces: dict[int, Detection] = {}
+        self._pixels: np.ndarray | None = None
+
+    def _load(self, name: str) -> None:
+        from rostro.api.detect import minimum_face  # the service's rule, one place
+        from rostro.evaluation.metrics import match_detections
+
+        self._image, self._faces = name, {}
+        self._pixels = cv2.imread(str(self.folder / name), cv2.IMREAD_COLOR)
+        if self._pixels is None:
+            return
+        height, width = self._pixels.shape[:2]
+        smallest = minimum_face(width, height)
+        indices = [i for i, r in enumerate(self.rows) if r["image"] == name]
+        boxes = [Box(*(float(self.rows[i][k]) for k in ("x", "y", "w", "h"))) for i in indices]
+        found = self.analyzer.detect(self._pixels)
+        match = match_detections(boxes, [True] * len(boxes), [d.box for d in found],
+                                 [d.score for d in found], MATCH_IOU)
+        for d, j in zip(found, match.matched_face):
+            if j is not None and min(d.box.width, d.box.height) >= smallest:
+                self._faces[indices[j]] = d
+
+    def face(self, i: int) -> tuple[np.ndarray | None, Detection | None]:
+        """Return (image, the served detection of row ``i``'s box or None)."""
+        if not box_in_scope(self.rows[i]):
+            return None, None
+        if self.rows[i]["image"] != self._image:
+            self._load(self.rows[i]["image"])
+        return self._pixels, self._faces.get(i)
+
+
 @dataclass
 class FeatureTable:
     """Feature blocks of the labelled rows of one CSV (rows without a face have found False)."""
@@ -82,7 +140,8 @@ class FeatureTable:
 
 
 def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None) -> FeatureTable:
-    """Detect the central face of every row's image and compute every feature block.
+    """Detect the central face of every row's image (or, in a table of labelled boxes, the
+    served detection of each box: ``BoxedFaces``) and compute every feature block.
 
     ``folder`` holds ``csv_name`` whose ``image`` column is relative to ``folder``. With
     ``cache_dir`` the table is kept as ``.npz`` keyed by the CSV's content, the blocks'
@@ -101,11 +160,15 @@ def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None
     engine = analyzer.attributes
     found = np.zeros(len(rows), dtype=bool)
     values: dict[str, list[np.ndarray | None]] = {n: [] for n in names}
+    boxed = BoxedFaces(analyzer, folder, rows) if rows and "x" in rows[0] else None
     for i, row in enumerate(rows):
-        image = cv2.imread(str(folder / row["image"]), cv2.IMREAD_COLOR)
-        detection = None
-        if image is not None:
-            image, detection = central_face(analyzer, image)
+        if boxed is not None:
+            image, detection = boxed.face(i)
+        else:
+            image = cv2.imread(str(folder / row["image"]), cv2.IMREAD_COLOR)
+            detection = None
+            if image is not None:
+                image, detection = central_face(analyzer, image)
         if detection is None:
             for n in names:
                 values[n].append(None)
@@ -127,7 +190,7 @@ def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None
 
 
 # Bump when the feature code changes (crops, nets, region rectangles): invalidates caches.
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
 
 
 # --------------------------------------------------------------------------- fitting
@@ -216,13 +279,20 @@ class Recipe:
     balanced_calibration: bool = True
     # Logistic heads: PCA components kept before the fit.
     components: int = MAX_COMPONENTS
+    # Tables with several labelled faces per image (the detection set): every fold, inner
+    # ones included, keeps the faces of one image together (``HeadData.groups``).
+    group_by_image: bool = False
 
 
-def _folds(n: int, folds: int, seed: int) -> np.ndarray:
-    order = np.random.RandomState(seed).permutation(n)
-    assignment = np.empty(n, dtype=int)
-    assignment[order] = np.arange(n) % folds
-    return assignment
+def _folds(n: int, folds: int, seed: int, groups: np.ndarray | None = None) -> np.ndarray:
+    """Fold number of each of ``n`` rows; with ``groups``, rows of one group share a fold."""
+    if groups is None:
+        order = np.random.RandomState(seed).permutation(n)
+        assignment = np.empty(n, dtype=int)
+        assignment[order] = np.arange(n) % folds
+        return assignment
+    names, index = np.unique(groups, return_inverse=True)
+    return _folds(len(names), folds, seed)[index]
 
 
 class _Fitted:
@@ -259,8 +329,8 @@ def _score(recipe: Recipe, y: np.ndarray, logits: np.ndarray) -> float:
 
 
 def _out_of_fold(recipe: Recipe, x: np.ndarray, y: np.ndarray, l2: float,
-                 seed: int) -> np.ndarray:
-    assignment = _folds(len(y), FOLDS, seed)
+                 seed: int, groups: np.ndarray | None = None) -> np.ndarray:
+    assignment = _folds(len(y), FOLDS, seed, groups)
     logits = np.zeros((len(y), 1 if recipe.link != "softmax" else len(recipe.classes)))
     for fold in range(FOLDS):
         train, test = assignment != fold, assignment == fold
@@ -276,12 +346,26 @@ def _platt(logits: np.ndarray, y: np.ndarray, balanced: bool) -> tuple[float, fl
     """
     x = np.column_stack([logits, np.ones_like(logits)])
     weights = balanced_weights(y, 2) if balanced else np.ones(len(y))
-    w = np.array([1.0, 0.0])
+    prior = np.array([1.0, 0.0])
+
+    def loss(w: np.ndarray) -> float:
+        z = x @ w
+        return float((weights * (np.logaddexp(0.0, z) - y * z)).sum()
+                     + 5e-4 * ((w - prior) ** 2).sum())
+
+    w = prior.copy()
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30.0, 30.0)))
-        grad = x.T @ ((p - y) * weights) + 1e-3 * (w - [1.0, 0.0])
+        grad = x.T @ ((p - y) * weights) + 1e-3 * (w - prior)
         hess = (x * (p * (1 - p) * weights)[:, None]).T @ x + 1e-3 * np.eye(2)
         step = np.linalg.solve(hess, grad)
+        # Halve steps that raise the loss: on nearly separable out-of-fold logits a full
+        # Newton step can overshoot into saturation and run away.
+        current = loss(w)
+        for _ in range(30):
+            if loss(w - step) <= current:
+                break
+            step = step / 2
         w -= step
         if np.abs(step).max() < 1e-12:
             break
@@ -299,11 +383,15 @@ def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(min(fine, key=loss))
 
 
-def fit_head(recipe: Recipe, x: np.ndarray, y: np.ndarray, seed: int = 0) -> LinearHead:
-    """Fit ``recipe`` on (x, y): L2 by inner cross-validation, then calibrate, then refit on all."""
+def fit_head(recipe: Recipe, x: np.ndarray, y: np.ndarray, seed: int = 0,
+             groups: np.ndarray | None = None) -> LinearHead:
+    """Fit ``recipe`` on (x, y): L2 by inner cross-validation, then calibrate, then refit on all.
+
+    ``groups`` (one key per row, e.g. the image): the inner folds keep each group together.
+    """
     scored = []
     for l2 in recipe.l2_grid:
-        oof = _out_of_fold(recipe, x, y, l2, seed)
+        oof = _out_of_fold(recipe, x, y, l2, seed, groups)
         scored.append((_score(recipe, y, oof), -l2, l2, oof))
     _, _, l2, oof = max(scored, key=lambda s: (s[0], s[1]))
     fitted = _Fitted(recipe, x, y, l2)
@@ -322,20 +410,28 @@ def fit_head(recipe: Recipe, x: np.ndarray, y: np.ndarray, seed: int = 0) -> Lin
 
 
 def cross_validated_outputs(recipe: Recipe, x: np.ndarray, y: np.ndarray, is_dev: np.ndarray,
-                            folds: int = FOLDS, seed: int = 1) -> np.ndarray:
+                            folds: int = FOLDS, seed: int = 1,
+                            groups: np.ndarray | None = None,
+                            trains: np.ndarray | None = None) -> np.ndarray:
     """Head outputs for the dev rows, each from a head fitted without that row's fold.
 
     Rows with ``is_dev`` False (training-only data such as the train pool) are in every
-    fold's training set. Returns one output per dev row, in order.
+    fold's training set. With ``groups`` (one key per row), the rows of a group share a fold,
+    in the outer and the inner cross-validation. ``trains`` (bool per row, default all) marks
+    the rows that may train; the others are only answered (a head trained on a subset, such as
+    masked faces, answered on every face with the same folds as its sibling head). Returns
+    one output per dev row, in order.
     """
     dev_index = np.flatnonzero(is_dev)
-    assignment = _folds(len(dev_index), folds, seed)
+    assignment = _folds(len(dev_index), folds, seed,
+                        None if groups is None else groups[dev_index])
     outputs = [None] * len(dev_index)
     for fold in range(folds):
         test = dev_index[assignment == fold]
-        train = np.ones(len(y), dtype=bool)
+        train = np.ones(len(y), dtype=bool) if trains is None else trains.copy()
         train[test] = False
-        head = fit_head(recipe, x[train], y[train])
+        head = fit_head(recipe, x[train], y[train],
+                        groups=None if groups is None else groups[train])
         predicted = head(x[test])
         for j, row in enumerate(np.flatnonzero(assignment == fold)):
             outputs[row] = predicted[j]
@@ -355,20 +451,38 @@ _APPEARANCE = ("fr.descriptor", "regions")
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("age", "linear", _DEMOGRAPHIC, l2_grid=(100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)),
     Recipe("gender", "sigmoid", _DEMOGRAPHIC, ("female", "male")),
-    Recipe("emotion", "softmax", ("emo.features", "emo.logp", "fr.descriptor"), EMOTION_CLASSES,
+    # A recalibration of the fer net's 7 log-probabilities: richer inputs (hidden features,
+    # FaceRes, Human's net, 3DDFA expression parameters) all did worse on dev (0.47-0.57).
+    Recipe("emotion", "softmax", ("fer.logp",), EMOTION_CLASSES,
            l2_grid=(1.0, 10.0, 100.0, 1000.0)),
     Recipe("smile", "sigmoid", ("emo.features", "emo.logp", "regions"), ("no", "yes")),
     Recipe("sunglasses", "sigmoid", ("regions.gray",), ("no", "yes")),
     Recipe("eyeglasses", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("moustache", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("beard", "sigmoid", _APPEARANCE, ("no", "yes")),
-    # 64 components: picked among 256 / 64 and single blocks on the dev cross-validation
-    # (0.70 -> 0.75), so its reported accuracy is slightly optimistic.
-    Recipe("headwear", "sigmoid", _APPEARANCE, ("no", "yes"), components=64),
+    # The wide FaceRes crop sees the top of the head: picked among ~30 block sets, crop
+    # scales and PCA sizes on the dev cross-validation (FaceRes + regions 0.75 -> 0.79), so
+    # its reported accuracy is somewhat optimistic.
+    Recipe("headwear", "sigmoid", ("fr_wide.descriptor", "regions"), ("no", "yes")),
     Recipe("hair_color", "softmax", _APPEARANCE, HAIR_CLASSES),
     Recipe("bald", "sigmoid", _APPEARANCE, ("no", "yes"), balanced_calibration=False),
     Recipe("hair_invisible", "sigmoid", _APPEARANCE, ("no", "yes"), balanced_calibration=False),
+    # Makeup: picked among ~8 block sets on the dev cross-validation (so slightly optimistic):
+    # FaceRes + regions for the eyes; for the lips the colour statistics, plus the dlib gender
+    # features, which cut the men answered "lipstick" from 13 to 3 of 108.
+    Recipe("eye_makeup", "sigmoid", _APPEARANCE, ("no", "yes")),
+    Recipe("lip_makeup", "sigmoid", ("cosmetics", "ag.gender_features"), ("no", "yes")),
+    # Mask: picked among 6 block sets on the detection cross-validation (slightly optimistic).
+    # Any mask vs none on FaceRes + regions: the region-only variant called 60-75 % of the grey
+    # unmasked faces of the glasses and emotion sets masked (no colour contrast). Nose and
+    # mouth covered, among masked faces: the region statistics (nose, upper lip, mouth).
+    Recipe("mask", "sigmoid", _APPEARANCE, ("no", "yes"), group_by_image=True),
+    Recipe("mask_covered", "sigmoid", ("regions",), ("no", "yes"), group_by_image=True),
 )}
+
+# Labels made for this project that live in the repository (the images stay in the data
+# root): one labeller, see training/labels/README.md.
+LABELS_DIR = Path(__file__).resolve().parents[3] / "training" / "labels"
 
 # The labelled tables the heads use: name -> (folder under the data root, csv, dev data?).
 TABLES = {
@@ -378,6 +492,10 @@ TABLES = {
     "emotion": ("emotion", "labels.csv", True),
     "glasses": ("glasses", "labels.csv", True),
     "face_attributes": ("face_attributes", "labels.csv", True),
+    "detection": ("detection", "labels.csv", True),
+    # (an absolute csv path: the labels are in the repository, the images under the folder)
+    "makeup": ("face_attributes", str(LABELS_DIR / "makeup.csv"), True),
+    "pool_makeup": ("train_pool", str(LABELS_DIR / "makeup_pool.csv"), False),
 }
 
 # Which tables train each head. Heads trained only on the pool are measured on dev directly;
@@ -389,6 +507,8 @@ HEAD_TABLES = {
     "beard": ("face_attributes",), "headwear": ("face_attributes",),
     "hair_color": ("face_attributes",), "bald": ("face_attributes",),
     "hair_invisible": ("face_attributes",),
+    "eye_makeup": ("makeup", "pool_makeup"), "lip_makeup": ("makeup", "pool_makeup"),
+    "mask": ("detection",), "mask_covered": ("detection",),
 }
 
 
@@ -411,7 +531,7 @@ def target(head: str, table: str, row: dict[str, str]) -> float | int | None:
         return None if row["glasses"] == "unsure" else int(row["glasses"] == "sunglasses")
     if head == "eyeglasses":
         return int(row["glasses"] == "eyeglasses") if row["glasses"] in ("none", "eyeglasses") else None
-    if head in ("moustache", "smile", "headwear"):
+    if head in ("moustache", "smile", "headwear", "eye_makeup", "lip_makeup"):
         return int(row[head]) if row[head] in ("0", "1") else None
     if head == "beard":
         return int(row["beard"] == "beard") if row["beard"] in ("none", "beard") else None
@@ -421,6 +541,11 @@ def target(head: str, table: str, row: dict[str, str]) -> float | int | None:
         return int(row["hair"] == "bald") if row["hair"] not in ("", "invisible") else None
     if head == "hair_invisible":
         return int(row["hair"] == "invisible") if row["hair"] else None
+    if head == "mask":
+        return int(row["face_class"] in MASKED)
+    if head == "mask_covered":
+        # mask_weared_incorrect: the mask leaves the nose (or nose and mouth) free.
+        return int(row["face_class"] == "with_mask") if row["face_class"] in MASKED else None
     raise KeyError(head)
 
 
@@ -431,6 +556,8 @@ class HeadData:
     y: np.ndarray
     is_dev: np.ndarray
     rows: list[tuple[str, dict[str, str]]]  # (table, row) per sample
+    # "table:image" per sample when the recipe groups by image (pass to fit_head), else None.
+    groups: np.ndarray | None = None
 
 
 def head_data(head: str, tables: dict[str, FeatureTable]) -> HeadData:
@@ -449,7 +576,9 @@ def head_data(head: str, tables: dict[str, FeatureTable]) -> HeadData:
             dev.append(TABLES[name][2])
             rows.append((name, row))
     y = np.array(ys, dtype=np.float64 if recipe.link == "linear" else np.int64)
-    return HeadData(recipe, np.array(xs), y, np.array(dev, dtype=bool), rows)
+    groups = (np.array([f"{name}:{row['image']}" for name, row in rows])
+              if recipe.group_by_image else None)
+    return HeadData(recipe, np.array(xs), y, np.array(dev, dtype=bool), rows, groups)
 
 
 def load_tables(analyzer, data_root: Path, names, cache_dir: Path | None) -> dict[str, FeatureTable]:

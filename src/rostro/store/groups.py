@@ -7,8 +7,10 @@ Persons belong to (large) person groups; persisted faces belong to a person, or 
 (large) face list. Every face gets the container's next sequence number (``seq``), so a trained
 snapshot is "the faces with ``seq`` up to N": faces added after training are not in it.
 
-Row ids are never reused (SQLite AUTOINCREMENT): trained galleries refer to persons and faces
-by row id, and a reused id would make an old gallery answer with a new face.
+Row ids are never reused (SQLite AUTOINCREMENT; PostgreSQL's sequences never go back):
+trained galleries refer to persons and faces by row id, and a reused id would make an old
+gallery answer with a new face. Ids that lists are ordered by compare byte by byte on both
+backends (``SortedString``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rostro.store.errors import AlreadyExists, StoreError
-from rostro.store.models import Base
+from rostro.store.models import Base, SortedString
 
 PERSON_GROUP = "persongroup"
 LARGE_PERSON_GROUP = "largepersongroup"
@@ -59,7 +61,7 @@ class FaceContainer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(24))
-    container_id: Mapped[str] = mapped_column(String(64))
+    container_id: Mapped[str] = mapped_column(SortedString(64))
     name: Mapped[str] = mapped_column(String(128))
     user_data: Mapped[str | None] = mapped_column(Text, nullable=True)
     recognition_model: Mapped[str] = mapped_column(String(32))
@@ -76,7 +78,7 @@ class Person(Base):
                       {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[str] = mapped_column(String(36), unique=True)
+    person_id: Mapped[str] = mapped_column(SortedString(36), unique=True)
     container_pk: Mapped[int] = mapped_column(ForeignKey("face_containers.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(128))
     user_data: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -94,7 +96,7 @@ class PersistedFace(Base):
                       {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    persisted_face_id: Mapped[str] = mapped_column(String(36), unique=True)
+    persisted_face_id: Mapped[str] = mapped_column(SortedString(36), unique=True)
     container_pk: Mapped[int] = mapped_column(ForeignKey("face_containers.id", ondelete="CASCADE"))
     person_pk: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="CASCADE"), nullable=True, index=True)
@@ -422,7 +424,10 @@ def _embeddings(connection: Connection, where, count: int) -> Embeddings:
     person_pks = np.empty(count, np.int64)
     vectors = None
     n = 0
-    result = connection.execution_options(yield_per=_PARTITION).execute(query)
+    # Options on the statement, not the Connection: Connection.execution_options() changes
+    # the connection in place, and on PostgreSQL every later statement of the transaction
+    # would then go through a server-side cursor (which a DELETE cannot).
+    result = connection.execute(query.execution_options(yield_per=_PARTITION))
     for rows in result.partitions():
         if n + len(rows) > count:  # cannot happen inside one transaction; never overrun
             break

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rostro.store.models import Base
+from rostro.store.models import Base, WholeSeconds
 from rostro.store.usage import MINUTE_HISTORY
 
 ERROR_CLASSES = ("client", "throttled", "server")
@@ -29,7 +29,7 @@ class UsageError(Base):
 
     resource_id: Mapped[int] = mapped_column(
         ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
-    minute: Mapped[int] = mapped_column(Integer, primary_key=True)
+    minute: Mapped[int] = mapped_column(WholeSeconds, primary_key=True)
     kind: Mapped[str] = mapped_column(String(12), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -72,7 +72,7 @@ def error_class(status: int, refused: bool = False) -> str | None:
 _UPSERT = text(
     "INSERT INTO usage_errors (resource_id, minute, kind, count) "
     "VALUES (:resource_id, :minute, :kind, 1) "
-    "ON CONFLICT (resource_id, minute, kind) DO UPDATE SET count = count + 1")
+    "ON CONFLICT (resource_id, minute, kind) DO UPDATE SET count = usage_errors.count + 1")
 _DROP_OLD = text("DELETE FROM usage_errors WHERE minute < :oldest")
 
 
@@ -90,7 +90,7 @@ def record_error(connection: Connection, resource_id: int, status: int,
 
 
 _CALLS = text("SELECT start, calls FROM usage_counters WHERE resource_id = :resource_id "
-              "AND window = 'minute' AND start >= :oldest")
+              """AND "window" = 'minute' AND start >= :oldest""")
 _ERRORS = text("SELECT minute, kind, count FROM usage_errors WHERE resource_id = :resource_id "
                "AND minute >= :oldest")
 

@@ -16,7 +16,9 @@ from sqlalchemy import Connection, insert, select
 
 from rostro.store import groups, training
 from rostro.store.history import UsageError
-from rostro.store.models import ApiKey, Base, FaceIdEntry, Resource, SchemaMigration, UsageCounter
+from rostro.store.models import (
+    ApiKey, Base, FaceIdEntry, Resource, ResourceSettings, SchemaMigration, UsageCounter,
+)
 from rostro.store.studio import ResourceDescription, StudioAdmin, StudioSession
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "face containers (person groups, face lists), persons, persisted faces, "
                  "training state and operations",
               create_tables(*groups.TABLES, *training.TABLES)),
+    Migration(4, "per-resource settings (sensitive attributes on or off)",
+              create_tables(ResourceSettings)),
 ]
 
 

@@ -1,13 +1,31 @@
 """The tables. Times are UNIX seconds (floats, UTC).
 
 New tables (person groups, face lists, ...) subclass ``Base`` in their own module and are
-created by a new entry in ``rostro.store.migrations.MIGRATIONS``.
+created by a new entry in ``rostro.store.migrations.MIGRATIONS``. Column types are portable
+(SQLite and PostgreSQL); ``SortedString`` and ``WholeSeconds`` are for the two places where
+the backends differ.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger, Boolean, Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+
+def SortedString(length: int) -> TypeEngine[str]:  # noqa: N802 (used like a type)
+    """A string column compared and ordered byte by byte on every backend, for ids that
+    Azure lists in order and pages with ``start``: SQLite's default; PostgreSQL's default
+    collation follows the server's locale (in English, ``a_1`` before ``a-1`` before ``a01``,
+    ``b`` before ``B``), so there it is ``COLLATE "C"``."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+#: Whole UNIX seconds (window starts): 64 bits on PostgreSQL too, whose INTEGER would end in
+#: 2038 (SQLite's INTEGER is 64 bits already).
+WholeSeconds = Integer().with_variant(BigInteger(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -50,6 +68,17 @@ class ApiKey(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
+class ResourceSettings(Base):
+    """Per-resource switches. A resource without a row has every default (all features on)."""
+
+    __tablename__ = "resource_settings"
+
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+    # Age, gender and emotion: operators who must not infer them turn them off (Azure's 403).
+    sensitive_attributes: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class UsageCounter(Base):
     """Calls a resource made in one window: ``window`` is second, minute or month and
     ``start`` the window's first second."""
@@ -59,7 +88,7 @@ class UsageCounter(Base):
     resource_id: Mapped[int] = mapped_column(
         ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
     window: Mapped[str] = mapped_column(String(8), primary_key=True)
-    start: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[int] = mapped_column(WholeSeconds, primary_key=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
 
 

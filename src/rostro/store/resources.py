@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from rostro.store.errors import AlreadyExists, InvalidName, NotFound
-from rostro.store.models import ApiKey, Resource
+from rostro.store.models import ApiKey, Resource, ResourceSettings
 from rostro.store.tiers import DEFAULT_TIER, TIERS
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,63}$")
@@ -124,6 +124,27 @@ def set_tier(connection: Connection, name: str, tier: str) -> ResourceInfo:
     _check(name, tier)
     connection.execute(update(Resource).where(Resource.id == resource.id).values(tier=tier))
     return get_resource(connection, name)
+
+
+def sensitive_attributes_enabled(connection: Connection, resource_id: int) -> bool:
+    """Return whether resource ``resource_id`` may answer age, gender and emotion (default on)."""
+    value = connection.execute(select(ResourceSettings.sensitive_attributes)
+                               .where(ResourceSettings.resource_id == resource_id)).scalar()
+    return True if value is None else bool(value)
+
+
+def set_sensitive_attributes(connection: Connection, name: str, enabled: bool) -> None:
+    """Turn the sensitive attributes (age, gender, emotion) of resource ``name`` on or off."""
+    resource = get_resource(connection, name)
+    exists = connection.execute(select(ResourceSettings.resource_id)
+                                .where(ResourceSettings.resource_id == resource.id)).first()
+    if exists:
+        connection.execute(update(ResourceSettings)
+                           .where(ResourceSettings.resource_id == resource.id)
+                           .values(sensitive_attributes=enabled))
+    else:
+        connection.execute(insert(ResourceSettings).values(
+            resource_id=resource.id, sensitive_attributes=enabled))
 
 
 def delete_resource(connection: Connection, name: str) -> None:

@@ -47,18 +47,23 @@ class Admission:
 
 # The per-call statements are built once: building SQLAlchemy expressions costs more than
 # running them on SQLite, and every API call runs these.
+# The SQL is the same on SQLite and PostgreSQL: "window" is quoted (a reserved word in
+# PostgreSQL) and the upserts name the existing row's table (PostgreSQL finds a bare column
+# name ambiguous beside ``excluded``).
 _SELECT_COUNTS = text(
-    "SELECT window, start, calls FROM usage_counters WHERE resource_id = :resource_id")
+    'SELECT "window", start, calls FROM usage_counters WHERE resource_id = :resource_id')
 _UPSERT = text(
-    "INSERT INTO usage_counters (resource_id, window, start, calls) "
+    'INSERT INTO usage_counters (resource_id, "window", start, calls) '
     "VALUES (:resource_id, :window, :start, :calls) "
-    "ON CONFLICT (resource_id, window, start) DO UPDATE SET calls = calls + excluded.calls")
+    'ON CONFLICT (resource_id, "window", start) '
+    "DO UPDATE SET calls = usage_counters.calls + excluded.calls")
 # Minute counters are kept this long (the Studio charts calls per minute over the last hour,
 # see rostro.store.history); second counters only until their second has passed.
 MINUTE_HISTORY = 3600
 _DROP_PAST = text(
     "DELETE FROM usage_counters WHERE resource_id = :resource_id AND "
-    "((window = 'second' AND start < :second) OR (window = 'minute' AND start < :minute))")
+    """(("window" = 'second' AND start < :second) """
+    """OR ("window" = 'minute' AND start < :minute))""")
 
 
 def _counts(connection: Connection, resource_id: int, starts: dict[str, int]) -> dict[str, int]:

@@ -76,6 +76,15 @@ EN: dict[str, str] = {
     "keys.notebook": "Open a notebook with this key",
     "keys.notebook_hint": "Starts JupyterLab with ROSTRO_ENDPOINT and ROSTRO_KEY set for this "
                           "resource (needs the notebook extra: pip install 'rostro[notebook]').",
+    "sensitive.title": "Sensitive attributes",
+    "sensitive.hint": "Age, gender and emotion. When they are off, Detect refuses them with "
+                      "Azure's 403 UnsupportedFeature; every other attribute keeps working.",
+    "sensitive.on": "On: age, gender and emotion are answered.",
+    "sensitive.off": "Off: age, gender and emotion are refused.",
+    "sensitive.turn_on": "Turn on",
+    "sensitive.turn_off": "Turn off",
+    "sensitive.changed_on": "Sensitive attributes are on.",
+    "sensitive.changed_off": "Sensitive attributes are off.",
     "usage.title": "Usage",
     "usage.month_used": "Calls this month",
     "usage.month_total": "Monthly quota",
@@ -268,6 +277,15 @@ ES: dict[str, str] = {
     "keys.notebook": "Abrir un cuaderno con esta clave",
     "keys.notebook_hint": "Arranca JupyterLab con ROSTRO_ENDPOINT y ROSTRO_KEY de este recurso "
                           "(necesita el extra notebook: pip install 'rostro[notebook]').",
+    "sensitive.title": "Atributos sensibles",
+    "sensitive.hint": "Edad, género y emoción. Desactivados, Detect los rechaza con el 403 "
+                      "UnsupportedFeature de Azure; los demás atributos siguen funcionando.",
+    "sensitive.on": "Activados: se responden la edad, el género y la emoción.",
+    "sensitive.off": "Desactivados: se rechazan la edad, el género y la emoción.",
+    "sensitive.turn_on": "Activar",
+    "sensitive.turn_off": "Desactivar",
+    "sensitive.changed_on": "Los atributos sensibles están activados.",
+    "sensitive.changed_off": "Los atributos sensibles están desactivados.",
     "usage.title": "Uso",
     "usage.month_used": "Llamadas este mes",
     "usage.month_total": "Cuota mensual",

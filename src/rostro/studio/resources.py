@@ -1,5 +1,6 @@
-"""Resources pages: the list with the create form, a resource's Keys and Endpoint and Usage,
-key regeneration and deletion (each behind a confirmation page).
+"""Resources pages: the list with the create form, a resource's Keys and Endpoint, its
+sensitive-attributes switch and Usage, key regeneration and deletion (each behind a
+confirmation page).
 
 Everything goes through the same repository functions as ``rostro resources``, ``rostro keys``
 and ``rostro usage`` (``rostro.store.resources``, ``rostro.store.usage``); the only Studio
@@ -24,7 +25,9 @@ from rostro.store.tiers import TIERS
 from rostro.store.usage import usage_report
 from rostro.studio.charts import minute_chart
 from rostro.studio.i18n import format_percent
-from rostro.studio.web import PREFIX, Page, database, login_redirect, open_page, redirect
+from rostro.studio.web import (
+    PREFIX, Page, database, login_redirect, open_form, open_page, redirect,
+)
 
 # Tiers offered when creating a resource (as in the portal); "unlimited" stays CLI-only.
 STUDIO_TIERS = ("F0", "S0")
@@ -79,12 +82,10 @@ def _create(db, name: str, tier: str, description: str) -> None:
 
 @router.post(PREFIX + "/resources")
 async def create_resource(request: Request) -> Response:
-    page = await open_page(request)
-    if page is None:
-        return login_redirect(request)
-    form = await page.form()
-    if form is None:
-        return page.forbidden()
+    opened = await open_form(request)
+    if isinstance(opened, Response):
+        return opened
+    page, form = opened
     values = {name: str(form.get(name, "")).strip() for name in ("name", "tier", "description")}
     error = None
     if values["tier"] not in STUDIO_TIERS:
@@ -106,7 +107,8 @@ async def create_resource(request: Request) -> Response:
 def _resource(db, name: str):
     with db.transaction() as connection:
         info = store_resources.get_resource(connection, name)
-        return info, store_studio.descriptions(connection).get(info.id, "")
+        sensitive = store_resources.sensitive_attributes_enabled(connection, info.id)
+        return info, store_studio.descriptions(connection).get(info.id, ""), sensitive
 
 
 def _usage_context(page: Page, db, name: str) -> dict:
@@ -143,7 +145,7 @@ async def resource_page(request: Request, name: str) -> Response:
         return login_redirect(request)
     db = database(request)
     try:
-        info, description = await run_in_threadpool(_resource, db, name)
+        info, description, sensitive = await run_in_threadpool(_resource, db, name)
         usage = await run_in_threadpool(_usage_context, page, db, name)
     except NotFound:
         return _not_found(page, name)
@@ -152,8 +154,34 @@ async def resource_page(request: Request, name: str) -> Response:
         notice = page.t("resources.created", name=name)
     elif request.query_params.get("regenerated"):
         notice = page.t("keys.regenerated", n=request.query_params["regenerated"])
+    elif request.query_params.get("sensitive") in ("on", "off"):
+        notice = page.t(f"sensitive.changed_{request.query_params['sensitive']}")
     return page.render("resource.html", title=info.name, section="resources", resource=info,
-                       description=description, endpoint=page.endpoint, notice=notice, **usage)
+                       description=description, sensitive=sensitive, endpoint=page.endpoint,
+                       notice=notice, **usage)
+
+
+def _set_sensitive(db, name: str, enabled: bool) -> None:
+    with db.transaction() as connection:
+        store_resources.set_sensitive_attributes(connection, name, enabled)
+
+
+@router.post(PREFIX + "/resources/{name}/sensitive")
+async def set_sensitive(request: Request, name: str) -> Response:
+    """Turn the resource's sensitive attributes (age, gender, emotion) on or off."""
+    opened = await open_form(request)
+    if isinstance(opened, Response):
+        return opened
+    page, form = opened
+    enabled = str(form.get("enabled", ""))
+    if enabled not in ("on", "off"):
+        return page.render("message.html", status=400, title=page.t("sensitive.title"),
+                           message=page.t("sensitive.hint"))
+    try:
+        await run_in_threadpool(_set_sensitive, database(request), name, enabled == "on")
+    except NotFound:
+        return _not_found(page, name)
+    return redirect(f"{PREFIX}/resources/{quote(name)}?sensitive={enabled}")
 
 
 @router.get(PREFIX + "/resources/{name}/usage")
@@ -196,12 +224,10 @@ def _delete(db, name: str) -> None:
 
 @router.post(PREFIX + "/resources/{name}/delete")
 async def delete_resource(request: Request, name: str) -> Response:
-    page = await open_page(request)
-    if page is None:
-        return login_redirect(request)
-    form = await page.form()
-    if form is None:
-        return page.forbidden()
+    opened = await open_form(request)
+    if isinstance(opened, Response):
+        return opened
+    page, form = opened
     if str(form.get("confirm", "")).strip() != name:
         return _confirm_delete(page, name, 400, page.t("confirm.mismatch"))
     try:
@@ -238,12 +264,10 @@ def _regenerate(db, name: str, slot: int) -> None:
 
 @router.post(PREFIX + "/resources/{name}/keys/{slot}/regenerate")
 async def regenerate_key(request: Request, name: str, slot: str) -> Response:
-    page = await open_page(request)
-    if page is None:
-        return login_redirect(request)
-    form = await page.form()
-    if form is None:
-        return page.forbidden()
+    opened = await open_form(request)
+    if isinstance(opened, Response):
+        return opened
+    page, form = opened
     number = _slot(slot)
     if number is None:
         return _not_found(page, name)

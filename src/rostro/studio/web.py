@@ -159,6 +159,18 @@ async def open_page(request: Request) -> Page | None:
     return Page(request, session, language(request))
 
 
+async def open_form(request: Request) -> tuple[Page, FormData] | Response:
+    """For a Studio POST: the operator's Page and the CSRF-checked form, or the Response to
+    send instead (the sign-in redirect, or 403 for a missing or wrong CSRF token)."""
+    page = await open_page(request)
+    if page is None:
+        return login_redirect(request)
+    form = await page.form()
+    if form is None:
+        return page.forbidden()
+    return page, form
+
+
 def render(request: Request, template: str, lang: str, status: int = 200,
            **context) -> HTMLResponse:
     """Render ``template`` in ``lang`` with the Studio's common context."""

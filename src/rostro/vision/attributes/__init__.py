@@ -112,5 +112,8 @@ from rostro.vision.attributes import (  # noqa: E402,F401
     facialhair,
     accessories,
     hair,
+    makeup,
+    mask,
+    occlusion,
     quality,
 )

@@ -6,6 +6,7 @@
   faceres and emotion models take the detector's crop, straightened).
 * ``wide_crop``: a similarity-aligned canvas twice the size of the face, for region statistics
   (eyes, cheeks, mouth, forehead, hair above the head).
+* ``face_crop``: the face on the ArcFace template, for the finer makeup statistics.
 
 Large downscales go through ``cv2.pyrDown`` first, as dlib's chip extractor does, so small
 crops of big faces are not aliased.
@@ -75,3 +76,8 @@ WIDE_TEMPLATE = (ARCFACE_112 - 56.0) * 0.5 * WIDE_SIZE / 112 + np.array([WIDE_SI
 def wide_crop(image: np.ndarray, points5: np.ndarray) -> np.ndarray:
     """Return the 128 x 128 similarity-aligned canvas (BGR) around the head."""
     return _warp(image, similarity_transform(points5, WIDE_TEMPLATE), WIDE_SIZE)
+
+
+def face_crop(image: np.ndarray, points5: np.ndarray, size: int) -> np.ndarray:
+    """Return the face warped onto the ArcFace template at ``size`` x ``size`` (BGR)."""
+    return _warp(image, similarity_transform(points5, ARCFACE_112 * (size / 112.0)), size)

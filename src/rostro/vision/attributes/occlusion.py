@@ -1,0 +1,28 @@
+"""occlusion: forehead, eyes and mouth hidden, each from the head that sees what hides it.
+
+No data set labels occlusion, and Azure does not document what counts (AWS Rekognition's
+FaceOccluded counts masks and dark sunglasses, not clear glasses or strands of hair). Rostro
+answers each part from a measured head, and says so (docs/attributes.md, occlusion):
+
+* mouth: a face mask (the ``mask`` head), measured on the detection set's mask labels;
+* eyes: dark sunglasses (the ``sunglasses`` head), measured on the glasses set; a hand or an
+  object over the eyes has no examples and is not seen (weak evidence);
+* forehead: headwear (the ``headwear`` head), measured on face_attributes' headwear labels;
+  a cap worn high or a fringe of hair is not told apart (weak evidence).
+"""
+
+from __future__ import annotations
+
+from rostro.vision.attributes import FaceContext, provides
+from rostro.vision.attributes.features import head_output
+from rostro.vision.attributes.values import Occlusion
+
+# Part -> the head whose probability >= 0.5 says the part is hidden (the evaluation reads
+# this too, so the measured rule is the served one).
+EVIDENCE = {"forehead": "headwear", "eye": "sunglasses", "mouth": "mask"}
+
+
+@provides("occlusion")
+def occlusion(ctx: FaceContext) -> Occlusion:
+    return Occlusion(**{part: float(head_output(ctx, head)) >= 0.5
+                        for part, head in EVIDENCE.items()})
