@@ -260,7 +260,10 @@ def test_spanish_everywhere(page, studio_server, screenshots):
 
 def test_keyboard_only(page, studio_server):
     page.goto(studio_server.base + "/studio/login")
-    assert page.evaluate("document.activeElement.id") == "password"  # autofocus
+    # autofocus: Chromium applies it after the first render, so wait for it (5 s at most)
+    # rather than read the focus at load, which races.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'password'",
+                           timeout=5_000)
     page.keyboard.type(studio_server.password)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/studio/resources$"))
