@@ -340,19 +340,24 @@ def peer_rows(peer: FaceRecognitionPeer, images: dict[str, np.ndarray], repeat: 
 
 # --------------------------------------------------------------------------- cold start, memory
 
-_ROSTRO_CHILD = """
+# Both children: the clock starts before anything is imported; rss(key) reads a
+# /proc/self/status field in MiB.
+_CHILD_PRELUDE = """
 import json, sys, time
 start = time.perf_counter()
+def rss(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+"""
+
+_ROSTRO_CHILD = _CHILD_PRELUDE + """
 from rostro.vision.analyzer import Analyzer, Request
 imported = time.perf_counter()
 analyzer = Analyzer()
 analyzer.load_all()
 ready = time.perf_counter()
 print("ready", flush=True)
-def rss(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) / 1024
 loaded = rss("VmRSS:")
 import numpy as np
 image = np.load(sys.argv[1])
@@ -370,16 +375,10 @@ print(json.dumps({"import_s": imported - start, "load_s": ready - imported,
                   "peak_rss_mib": rss("VmHWM:"), "attributes": attributes}))
 """
 
-_PEER_CHILD = """
-import json, sys, time
-start = time.perf_counter()
+_PEER_CHILD = _CHILD_PRELUDE + """
 import face_recognition
 ready = time.perf_counter()
 print("ready", flush=True)
-def rss(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) / 1024
 loaded = rss("VmRSS:")
 import numpy as np
 rgb = np.ascontiguousarray(np.load(sys.argv[1])[..., ::-1])

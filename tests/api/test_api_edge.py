@@ -147,6 +147,10 @@ def test_server_error_is_json_with_request_id(tmp_path, caplog):
     with caplog.at_level(logging.ERROR), TestClient(app, raise_server_exceptions=False) as client:
         response = client.post("/face/v1.0/detect", content=out.getvalue(),
                                headers={"Ocp-Apim-Subscription-Key": key, **STREAM})
+        v12 = client.post("/face/v1.2/detect", content=out.getvalue(),
+                          headers={"Ocp-Apim-Subscription-Key": key, **STREAM})
+    assert v12.status_code == 500 and v12.headers["x-ms-error-code"] == "InternalServerError"
+    assert "x-ms-error-code" not in response.headers
     request_id = response.headers["apim-request-id"]
     assert error_of(response)[:2] == (500, "InternalServerError")
     assert request_id in response.json()["error"]["message"]

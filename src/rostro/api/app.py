@@ -18,17 +18,13 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from rostro import __version__
-from rostro.api.errors import (
-    ERROR_CODE_HEADER, ApiError, bad_argument, invalid_body, method_not_allowed, not_found,
-)
+from rostro.api.errors import ApiError, bad_argument, invalid_body, method_not_allowed, not_found
 from rostro.api.middleware import EdgeMiddleware
 from rostro.api.outcomes import OutcomeMiddleware
 from rostro.api.settings import ServiceSettings
 from rostro.api.state import ServiceState
-from rostro.api.versions import is_v12
 from rostro.models.cache import ModelCache
 from rostro.store.db import open_database
 from rostro.vision.analyzer import Analyzer
@@ -54,40 +50,31 @@ Authenticate with the `Ocp-Apim-Subscription-Key` header (key 1 or key 2 of a re
 """
 
 
-def _answer(request: Request, error: ApiError) -> JSONResponse:
-    """The error's JSON; the v1.2 family also names the code in ``x-ms-error-code``, as
-    Azure's newer versions do (the new SDK reads it)."""
-    response = error.response()
-    if is_v12(request):
-        response.headers[ERROR_CODE_HEADER] = error.code
-    return response
-
-
 async def _api_error(request: Request, exc: ApiError):
-    return _answer(request, exc)
+    return exc.response(request)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException):
     if exc.status_code == 404:
-        return _answer(request, not_found())
+        return not_found().response(request)
     if exc.status_code == 405:
-        return _answer(request, method_not_allowed((exc.headers or {}).get("Allow")))
-    return _answer(request, ApiError(exc.status_code, str(exc.status_code), str(exc.detail)))
+        return method_not_allowed((exc.headers or {}).get("Allow")).response(request)
+    return ApiError(exc.status_code, str(exc.status_code), str(exc.detail)).response(request)
 
 
 async def _database_value_error(request: Request, exc: DataError):
     # A value the database refuses to store, e.g. text with a NUL character on PostgreSQL
     # (SQLite stores it): the request's fault, not the server's. The transaction rolled back.
     log.info("database refused a value: %s", exc.orig)
-    return _answer(request, bad_argument("Invalid argument: a value the database cannot store."))
+    return bad_argument("Invalid argument: a value the database cannot store.").response(request)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError):
     for error in exc.errors():
         location = error.get("loc", ())
         if location and location[0] in ("query", "path", "header") and len(location) > 1:
-            return _answer(request, bad_argument(f"Invalid argument {location[1]}."))
-    return _answer(request, invalid_body())
+            return bad_argument(f"Invalid argument {location[1]}.").response(request)
+    return invalid_body().response(request)
 
 
 def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | None = None) -> FastAPI:

@@ -19,7 +19,7 @@ from rostro.api.images import image_media_type, request_image
 from rostro.api.params import Query, QueryParam, parse_csv
 from rostro.api.state import ServiceState, service_state
 from rostro.store.faces import StoredFace, save_faces
-from rostro.store.resources import ResourceRef, sensitive_attributes_enabled
+from rostro.store.resources import ResourceRef
 from rostro.vision.analyzer import MAX_FACES, Analyzer
 from rostro.vision.analyzer import Request as AnalysisRequest
 from rostro.vision.attributes import supported_attributes
@@ -123,16 +123,11 @@ def parse_detect_params(query: Query) -> DetectParams:
 SENSITIVE_ATTRIBUTES = ("age", "gender", "emotion")
 
 
-def check_resource_allows(state: ServiceState, resource: ResourceRef,
-                          attributes: tuple[str, ...]) -> None:
+def check_resource_allows(resource: ResourceRef, attributes: tuple[str, ...]) -> None:
     """403 UnsupportedFeature, in Azure's Limited Access wording, when ``attributes`` ask for
     a sensitive attribute that ``resource`` has turned off."""
     asked = [name for name in attributes if name in SENSITIVE_ATTRIBUTES]
-    if not asked:
-        return
-    with state.database.transaction() as connection:
-        allowed = sensitive_attributes_enabled(connection, resource.id)
-    if not allowed:
+    if asked and not resource.sensitive_attributes:
         raise unsupported_feature("Feature is not supported, missing approval for one or more "
                                   f"of the following features: {', '.join(asked)}.")
 
@@ -222,7 +217,7 @@ async def respond_detect(request: Request, resource: ResourceRef, params: Detect
     event loop, remember faceIds if asked, and write Azure's JSON (``v12``: its spellings)."""
     state = service_state(request)
     image_media_type(request)
-    await run_in_threadpool(check_resource_allows, state, resource, params.attributes)
+    check_resource_allows(resource, params.attributes)
     data = await request_image(request, state)
     faces = await anyio.to_thread.run_sync(analyze_image, state.analyzer, data, params,
                                            limiter=state.inference)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+from rostro.api.versions import is_v12
 
 REQUEST_ID_HEADER = "apim-request-id"
 ERROR_CODE_HEADER = "x-ms-error-code"  # v1.2 and its previews only
@@ -32,9 +35,14 @@ class ApiError(Exception):
         self.message = message
         self.headers = dict(headers or {})
 
-    def response(self) -> JSONResponse:
-        """Return the JSON response for this error."""
-        return error_response(self.status, self.code, self.message, self.headers)
+    def response(self, request: Request | None = None) -> JSONResponse:
+        """Return the JSON response for this error. Answering ``request`` on a v1.2-family
+        path, the code is also in ``x-ms-error-code``, as Azure's newer versions send it (the
+        new SDK reads it)."""
+        headers = dict(self.headers)
+        if request is not None and is_v12(request):
+            headers[ERROR_CODE_HEADER] = self.code
+        return error_response(self.status, self.code, self.message, headers)
 
 
 def error_response(status: int, code: str, message: str,

@@ -16,6 +16,7 @@ import uuid
 from urllib.parse import quote
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rostro.api import versions
@@ -88,6 +89,6 @@ class EdgeMiddleware:
             log.exception("request %s (%s %s) failed", request_id, scope.get("method"), path)
             if started:
                 raise
-            response = internal_error(request_id).response()
+            response = internal_error(request_id).response(Request(scope))
             response.headers[REQUEST_ID_HEADER] = request_id
             await response(scope, receive, send)

@@ -27,11 +27,13 @@ KEY_SLOTS = (1, 2)
 
 @dataclass(frozen=True)
 class ResourceRef:
-    """A resource as requests see it: id, name and tier."""
+    """A resource as requests see it: id, name, tier and whether it answers age, gender and
+    emotion (its sensitive-attributes setting)."""
 
     id: int
     name: str
     tier: str
+    sensitive_attributes: bool = True
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,11 @@ def delete_resource(connection: Connection, name: str) -> None:
     connection.execute(delete(Resource).where(Resource.id == resource.id))
 
 
-_ALL_KEYS = (select(ApiKey.key_hash, Resource.id, Resource.name, Resource.tier)
-             .join(Resource, Resource.id == ApiKey.resource_id))  # built once: per-call path
+_ALL_KEYS = (select(ApiKey.key_hash, Resource.id, Resource.name, Resource.tier,
+                    ResourceSettings.sensitive_attributes)
+             .join(Resource, Resource.id == ApiKey.resource_id)
+             .outerjoin(ResourceSettings, ResourceSettings.resource_id == Resource.id)
+             )  # built once: per-call path
 
 
 def authenticate(connection: Connection, presented: str) -> ResourceRef | None:
@@ -165,5 +170,6 @@ def authenticate(connection: Connection, presented: str) -> ResourceRef | None:
     found = None
     for row in rows:
         if hmac.compare_digest(digest, row.key_hash) and found is None:
-            found = ResourceRef(row.id, row.name, row.tier)
+            found = ResourceRef(row.id, row.name, row.tier,
+                                row.sensitive_attributes is not False)  # no row: default on
     return found

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +14,7 @@ from rostro.vision.attributes import AttributeEngine
 from rostro.vision.detector import YuNetDetector
 from rostro.vision.embedder import SFaceEmbedder
 from rostro.vision.landmarks import TDDFALandmarker, azure_landmarks
+from rostro.vision.runtime import LoadOnce
 from rostro.vision.types import Detection, Face, Point
 
 log = logging.getLogger(__name__)
@@ -58,19 +58,14 @@ class Analyzer:
                  detector: DetectorSettings | None = None) -> None:
         self.cache = cache or ModelCache()
         self.detector_settings = detector or DetectorSettings()
-        self._lock = threading.Lock()
-        self._models: dict[str, object] = {}
+        self._models = LoadOnce()
 
     def _model(self, name: str, build: Callable[[], object]) -> object:
-        model = self._models.get(name)
-        if model is None:
-            with self._lock:
-                model = self._models.get(name)
-                if model is None:
-                    log.info("loading model %s", name)
-                    model = build()
-                    self._models[name] = model
-        return model
+        def logged() -> object:
+            log.info("loading model %s", name)
+            return build()
+
+        return self._models.get(name, logged)
 
     @property
     def detector(self) -> YuNetDetector:

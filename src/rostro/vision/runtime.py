@@ -1,8 +1,10 @@
-"""ONNX Runtime sessions configured for small CPU machines."""
+"""ONNX Runtime sessions configured for small CPU machines, and loading them once."""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import onnxruntime as ort
@@ -28,3 +30,27 @@ def session(path: Path | bytes, threads: int | None = None) -> ort.InferenceSess
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     model = path if isinstance(path, bytes) else str(path)
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+class LoadOnce:
+    """Objects (networks, heads) built on first use, once, shared by every thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: dict[str, object] = {}
+
+    def get(self, key: str, build: Callable[[], object]) -> object:
+        """Return the object ``key``, calling ``build()`` the first time it is asked for.
+        ``build`` must not ask this LoadOnce for another key (the lock is not re-entrant)."""
+        value = self._built.get(key)
+        if value is None:
+            with self._lock:
+                value = self._built.get(key)
+                if value is None:
+                    value = build()
+                    self._built[key] = value
+        return value
+
+    def keys(self) -> frozenset[str]:
+        """The keys built so far."""
+        return frozenset(self._built)

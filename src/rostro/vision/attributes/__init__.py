@@ -12,12 +12,12 @@ Values are engine values (floats, plain words, the dataclasses in ``values``);
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from rostro.vision.runtime import LoadOnce
 from rostro.vision.types import Face
 
 
@@ -67,23 +67,15 @@ class AttributeEngine:
 
     def __init__(self, analyzer) -> None:
         self.analyzer = analyzer
-        self._lock = threading.Lock()
-        self._loaded: dict[str, object] = {}
+        self._loaded = LoadOnce()
 
     def load(self, key: str, build: Callable[[], object]) -> object:
         """Return the shared object ``key`` (a network or head), building it on first use."""
-        value = self._loaded.get(key)
-        if value is None:
-            with self._lock:
-                value = self._loaded.get(key)
-                if value is None:
-                    value = build()
-                    self._loaded[key] = value
-        return value
+        return self._loaded.get(key, build)
 
     def loaded(self) -> frozenset[str]:
         """Return the keys of the networks and heads loaded so far (for tests and benchmarks)."""
-        return frozenset(self._loaded)
+        return self._loaded.keys()
 
     def context(self, image: np.ndarray, face: Face) -> FaceContext:
         """Return a fresh per-face context (features computed through it are shared)."""
