@@ -37,7 +37,7 @@ from rostro.vision.attributes.heads import load_head
 from rostro.vision.attributes.mask import mask_decision
 from rostro.vision.attributes.occlusion import EVIDENCE
 from rostro.vision.attributes.values import Mask
-from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FER_CLASSES
+from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
 from rostro.evaluation import publish
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,12 @@ def _emotion(table: FeatureTable) -> dict:
     truth = np.array([EMOTION_CLASSES.index(r["emotion"]) for r, k in zip(rows, keep) if k])
     sources = np.array([r["source"] for r, k in zip(rows, keep) if k])
     predicted = head(table.matrix(head.features)[found][keep]).argmax(axis=1)
-    fer = table.blocks["fer.logp"][found][keep]  # the net the head recalibrates
-    baseline = np.array([EMOTION_CLASSES.index(FER_CLASSES[i]) for i in fer.argmax(axis=1)])
+    # Each of the two nets the head combines, answering alone (argmax of its crop average).
+    nets = {}
+    for block, classes in (("fer.logp", FER_CLASSES), ("faceapi.logp", FACEAPI_CLASSES)):
+        logp = table.blocks[block][found][keep]
+        nets[block] = np.array([EMOTION_CLASSES.index(classes[i]) for i in logp.argmax(axis=1)])
+    baseline, faceapi = nets["fer.logp"], nets["faceapi.logp"]
     confusion = np.zeros((len(EMOTION_CLASSES), len(EMOTION_CLASSES)), dtype=int)
     for t, p in zip(truth, predicted):
         confusion[t, p] += 1
@@ -100,9 +104,11 @@ def _emotion(table: FeatureTable) -> dict:
         "accuracy": float((predicted == truth).mean()),
         "accuracy_counting_missed_as_wrong": float((predicted == truth).sum() / labelled),
         "baseline_fer_net": float((baseline == truth).mean()),
+        "baseline_faceapi_net": float((faceapi == truth).mean()),
         "per_source": {s: {"n": int((sources == s).sum()),
                            "accuracy": float((predicted == truth)[sources == s].mean()),
-                           "baseline": float((baseline == truth)[sources == s].mean())}
+                           "baseline": float((baseline == truth)[sources == s].mean()),
+                           "baseline_faceapi": float((faceapi == truth)[sources == s].mean())}
                        for s in sorted(set(sources))},
         "classes": list(EMOTION_CLASSES),
         "confusion": confusion.tolist(),
@@ -376,10 +382,13 @@ def format_report(report: dict) -> str:
     em = report["emotion"]
     lines += ["", f"emotion: {em['n']} faces ({em['missed']} not detected); accuracy {em['accuracy']:.3f} "
               f"(missed counted wrong: {em['accuracy_counting_missed_as_wrong']:.3f}; "
-              f"fer net alone {em['baseline_fer_net']:.3f})", "",
-              "| source | n | accuracy | fer net alone |", "|---|---|---|---|"]
+              f"fer net alone {em['baseline_fer_net']:.3f}; "
+              f"face-api.js net alone {em['baseline_faceapi_net']:.3f})", "",
+              "| source | n | accuracy | fer net alone | face-api.js net alone |",
+              "|---|---|---|---|---|"]
     for s, v in em["per_source"].items():
-        lines.append(f"| {s} | {v['n']} | {v['accuracy']:.3f} | {v['baseline']:.3f} |")
+        lines.append(f"| {s} | {v['n']} | {v['accuracy']:.3f} | {v['baseline']:.3f} | "
+                     f"{v['baseline_faceapi']:.3f} |")
     lines += ["", "confusion (rows: truth, columns: answer): " + ", ".join(em["classes"]), ""]
     lines += ["| truth | " + " | ".join(c[:4] for c in em["classes"]) + " |",
               "|---" * (len(em["classes"]) + 1) + "|"]

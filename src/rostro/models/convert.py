@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from rostro.models.errors import ProvisioningError
+from rostro.models.faceapi import faceapi_expression
 from rostro.models.keras_h5 import keras_h5_to_onnx
 from rostro.models.tfjs import tfjs_graph_model
 
@@ -281,6 +282,7 @@ def _one_file(convert: Callable[[bytes], bytes]) -> Callable[[Mapping[str, bytes
 
 CONVERTERS: dict[str, Callable[[Mapping[str, bytes]], bytes]] = {
     "copy": _one_file(copy),
+    "faceapi_expression": faceapi_expression,
     "keras_h5": _one_file(keras_h5_to_onnx),
     "onnx_dequantize": _one_file(onnx_dequantize),
     "onnx_dequantize_dynamic_hw": _one_file(onnx_dequantize_dynamic_hw),

