@@ -89,12 +89,13 @@ def _emotion(table: FeatureTable) -> dict:
     truth = np.array([EMOTION_CLASSES.index(r["emotion"]) for r, k in zip(rows, keep) if k])
     sources = np.array([r["source"] for r, k in zip(rows, keep) if k])
     predicted = head(table.matrix(head.features)[found][keep]).argmax(axis=1)
-    # Each of the two nets the head combines, answering alone (argmax of its crop average).
-    nets = {}
-    for block, classes in (("fer.logp", FER_CLASSES), ("faceapi.logp", FACEAPI_CLASSES)):
+
+    def alone(block: str, classes: tuple[str, ...]) -> np.ndarray:
+        """One of the nets the head combines, answering alone (argmax of its crop average)."""
         logp = table.blocks[block][found][keep]
-        nets[block] = np.array([EMOTION_CLASSES.index(classes[i]) for i in logp.argmax(axis=1)])
-    baseline, faceapi = nets["fer.logp"], nets["faceapi.logp"]
+        return np.array([EMOTION_CLASSES.index(classes[i]) for i in logp.argmax(axis=1)])
+
+    baseline, faceapi = alone("fer.logp", FER_CLASSES), alone("faceapi.logp", FACEAPI_CLASSES)
     confusion = np.zeros((len(EMOTION_CLASSES), len(EMOTION_CLASSES)), dtype=int)
     for t, p in zip(truth, predicted):
         confusion[t, p] += 1

@@ -20,43 +20,28 @@ face-api.js's own output.
 from __future__ import annotations
 
 import json
-import posixpath
 from collections.abc import Mapping
 
 import numpy as np
 
 from rostro.models.errors import ProvisioningError
-from rostro.models.tfjs import decode_weights
+from rostro.models.onnx_builder import OnnxBuilder
+from rostro.models.tfjs import decode_weights, split_weight_files
 
-OPSET = 13
 INPUT_SIZE = 112
 MEAN_RGB = (122.782, 117.001, 104.298)
 
 
-class _Graph:
+class _Graph(OnnxBuilder):
     def __init__(self, weights: Mapping[str, np.ndarray]) -> None:
+        super().__init__()
         self.weights = weights
-        self.nodes: list = []
-        self.initializers: list = []
 
     def weight(self, name: str) -> np.ndarray:
         try:
             return self.weights[name]
         except KeyError:
             raise ProvisioningError(f"face-api.js weights have no {name}") from None
-
-    def constant(self, value: np.ndarray, name: str) -> str:
-        from onnx import numpy_helper
-
-        self.initializers.append(
-            numpy_helper.from_array(np.ascontiguousarray(value, np.float32), name))
-        return name
-
-    def node(self, op: str, inputs: list[str], output: str, **attrs) -> str:
-        from onnx import helper
-
-        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
-        return output
 
     def conv(self, x: str, prefix: str, stride: int) -> str:
         """A block's convolution: plain (``filters``) or depthwise-separable, plus its bias."""
@@ -89,11 +74,9 @@ def expression_net_to_onnx(manifest: list, shards: Mapping[str, bytes]) -> bytes
     """Build the expression net from its weight manifest and shards; returns ONNX bytes.
 
     Input ``image`` (N, 3, 112, 112) RGB in 0-255; outputs ``probabilities`` (N, 7) over
-    (neutral, happy, sad, angry, fearful, disgusted, surprised) and ``features`` (N, 256), the pooled activations before the dense layer.
+    (neutral, happy, sad, angry, fearful, disgusted, surprised) and ``features`` (N, 256),
+    the pooled activations before the dense layer.
     """
-    import onnx
-    from onnx import TensorProto, helper
-
     g = _Graph(decode_weights(manifest, shards))
     mean = g.constant(np.array(MEAN_RGB, np.float32).reshape(1, 3, 1, 1), "mean_rgb")
     x = g.node("Mul", [g.node("Sub", ["image", mean], "centred"),
@@ -105,34 +88,17 @@ def expression_net_to_onnx(manifest: list, shards: Mapping[str, bytes]) -> bytes
                                                                    "fc/weights")], "fc/matmul"),
                             g.constant(g.weight("fc/bias"), "fc/bias")], "logits")
     g.node("Softmax", [logits], "probabilities", axis=1)
-    graph = helper.make_graph(
-        g.nodes, "faceapi_expression",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT,
-                                       ["N", 3, INPUT_SIZE, INPUT_SIZE])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 7]),
-         helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 256])],
-        g.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="rostro")
-    model.ir_version = 8
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as exc:
-        raise ProvisioningError(f"converted face-api.js net is not valid ONNX: {exc}") from exc
-    return model.SerializeToString()
+    return g.model("faceapi_expression", {"image": ["N", 3, INPUT_SIZE, INPUT_SIZE]},
+                   {"probabilities": ["N", 7], "features": ["N", 256]}, "rostro.models.faceapi")
 
 
 def faceapi_expression(files: Mapping[str, bytes]) -> bytes:
     """Converter entry: ``files`` maps archive member paths to bytes: the
     ``*-weights_manifest.json`` and the shards it lists (resolved next to it)."""
-    tops = [path for path in files if path.endswith("-weights_manifest.json")]
-    if len(tops) != 1:
-        raise ProvisioningError(f"expected one face-api.js weights manifest among {sorted(files)}")
-    folder = posixpath.dirname(tops[0])
-    shards = {posixpath.relpath(path, folder) if folder else path: data
-              for path, data in files.items() if path != tops[0]}
+    top, shards = split_weight_files(files, "-weights_manifest.json",
+                                     "face-api.js weights manifest")
     try:
-        manifest = json.loads(files[tops[0]])
+        manifest = json.loads(files[top])
     except ValueError as exc:
-        raise ProvisioningError(f"{tops[0]} is not JSON: {exc}") from exc
+        raise ProvisioningError(f"{top} is not JSON: {exc}") from exc
     return expression_net_to_onnx(manifest, shards)

@@ -18,17 +18,15 @@ import json
 import numpy as np
 
 from rostro.models.errors import ProvisioningError
+from rostro.models.onnx_builder import OnnxBuilder
 
-OPSET = 13
 
-
-class _Builder:
+class _Builder(OnnxBuilder):
     """Collects ONNX nodes and initializers while walking the Keras layers."""
 
     def __init__(self, weights) -> None:
+        super().__init__()
         self.weights = weights  # the file's "model_weights" group
-        self.nodes: list = []
-        self.initializers: list = []
 
     def weight(self, layer: str, name: str) -> np.ndarray:
         group = self.weights[layer]
@@ -37,19 +35,6 @@ class _Builder:
             if path.split("/")[-1].split(":")[0] == name:
                 return np.asarray(group[path], dtype=np.float32)
         raise ProvisioningError(f"Keras layer {layer} has no weight {name}")
-
-    def constant(self, value: np.ndarray, name: str) -> str:
-        from onnx import numpy_helper
-
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value, np.float32),
-                                                         name))
-        return name
-
-    def node(self, op: str, inputs: list[str], output: str, **attrs) -> str:
-        from onnx import helper
-
-        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
-        return output
 
 
 def _padding(config: dict) -> dict:
@@ -128,8 +113,6 @@ def keras_h5_to_onnx(data: bytes, output_name: str = "probabilities") -> bytes:
     single Keras output.
     """
     import h5py
-    import onnx
-    from onnx import TensorProto, helper
 
     with h5py.File(io.BytesIO(data), "r") as handle:
         raw = handle.attrs.get("model_config")
@@ -153,14 +136,5 @@ def keras_h5_to_onnx(data: bytes, output_name: str = "probabilities") -> bytes:
         last = tensors[config["output_layers"][0][0]]
         builder.node("Identity", [last], output_name)
         height, width, channels = input_shape[1:]
-        graph = helper.make_graph(
-            builder.nodes, "keras_h5",
-            [helper.make_tensor_value_info("input", TensorProto.FLOAT,
-                                           ["N", channels, height, width])],
-            [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["N", "classes"])],
-            builder.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="rostro.models.keras_h5")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
+        return builder.model("keras_h5", {"input": ["N", channels, height, width]},
+                             {output_name: ["N", "classes"]}, "rostro.models.keras_h5")

@@ -809,17 +809,25 @@ def convert_graph_model(
     return onnx_model.SerializeToString()
 
 
+def split_weight_files(files: Mapping[str, bytes], suffix: str,
+                       what: str) -> tuple[str, dict[str, bytes]]:
+    """Return (the one member ending in ``suffix``, the other members keyed by their path
+    relative to it: the names a TF.js weights manifest lists its shards by)."""
+    tops = [path for path in files if path.endswith(suffix)]
+    if len(tops) != 1:
+        raise ProvisioningError(f"expected one {what} among {sorted(files)}")
+    top = tops[0]
+    folder = posixpath.dirname(top)
+    shards = {posixpath.relpath(path, folder) if folder else path: data
+              for path, data in files.items() if path != top}
+    return top, shards
+
+
 def tfjs_graph_model(files: Mapping[str, bytes]) -> bytes:
     """Converter entry: ``files`` maps archive member paths to bytes, one ``*.json`` among them.
 
     The weight paths the manifest lists are resolved next to the ``.json`` member.
     """
-    tops = [path for path in files if path.endswith(".json")]
-    if len(tops) != 1:
-        raise ProvisioningError(f"expected one TF.js model.json among {sorted(files)}")
-    top = tops[0]
-    folder = posixpath.dirname(top)
-    shards = {posixpath.relpath(path, folder) if folder else path: data
-              for path, data in files.items() if path != top}
+    top, shards = split_weight_files(files, ".json", "TF.js model.json")
     name = posixpath.splitext(posixpath.basename(top))[0]
     return convert_graph_model(files[top], shards, name=name)
