@@ -15,6 +15,7 @@ EVALUATIONS = (
     "rostro.evaluation.verification",
     "rostro.evaluation.identification",
     "rostro.evaluation.attributes",
+    "rostro.evaluation.quality",
 )
 
 

@@ -164,12 +164,42 @@ def format_table(report: dict) -> str:
            for line in lines]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     summary = (f"{report['images']} images of {report['identities']} identities; "
-               f"{report['enroll']} enrolled per identity, matched by {report['match']}; "
-               f"CPU time {report['cpu_ms_per_image']:.1f} ms/image on this machine")
+               f"{report['enroll']} enrolled per identity, matched by {report['match']}; ")
+    if "enrollment" in report:
+        counts = report["enrollment"]
+        summary += (f"{counts['added']} faces added, {counts['refused']} refused, "
+                    f"{counts['persons_without_face']} persons without a face")
+    else:
+        summary += f"CPU time {report['cpu_ms_per_image']:.1f} ms/image on this machine"
     return "\n".join(out) + "\n\n" + summary
 
 
+def evaluate_through_api(folder: Path, endpoint: str, key: str, split: str | None = None,
+                         enroll: int = ENROLL) -> dict:
+    """Run the protocol through a running service with the SDK (``rostro.evaluation.
+    client_flow``); return the report (JSON-ready, with the enrollment counts)."""
+    from rostro.evaluation.client_flow import identify_through_api
+
+    items = read_labels(folder, split)
+    started = time.monotonic()
+    outcomes, counts = identify_through_api(folder, items, endpoint, key, enroll)
+    return {
+        "data": str(folder), "split": split, "images": len(items),
+        "identities": len({i.identity for i in items}), "enroll": enroll,
+        "match": "Identify through the API (detect, add face with targetFace, train)",
+        "enrollment": counts, "wall_s": time.monotonic() - started,
+        "rows": summarize(outcomes),
+    }
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.endpoint:
+        if not args.key:
+            raise SystemExit("--endpoint needs --key")
+        report = evaluate_through_api(args.data, args.endpoint, args.key, split=args.split,
+                                      enroll=args.enroll)
+        publish(report, format_table(report), args.json)
+        return 0
     from rostro.vision.analyzer import Analyzer
 
     report = evaluate_identification(Analyzer(), args.data, split=args.split,
@@ -189,4 +219,7 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--match", choices=("template", "face"), default="template",
                         help="score persons by their template (as Identify does) or best face")
     parser.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
+    parser.add_argument("--endpoint", help="run the protocol through this running service "
+                        "(e.g. http://127.0.0.1:5000/) with the Azure SDK, as a client does")
+    parser.add_argument("--key", help="a key of that service (with --endpoint)")
     parser.set_defaults(handler=_run)
