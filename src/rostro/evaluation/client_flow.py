@@ -72,7 +72,7 @@ def identify_through_api(folder: Path, items: list[Labelled], endpoint: str, key
     probes: list[Labelled] = []
     try:
         for identity, members in tqdm(sorted(by_identity.items()), desc="enrolling",
-                                      leave=False):
+                                      leave=False, disable=None):
             person = client.large_person_group_person.create(group, identity)
             owner[person.person_id] = identity
             enrolled = 0
@@ -112,7 +112,7 @@ def identify_through_api(folder: Path, items: list[Labelled], endpoint: str, key
 def _identify(client, group: str, folder: Path, probes: list[Labelled],
               owner: dict[str, str]) -> list[Outcome]:
     found = [(probe, _largest_face(client, folder / probe.path, return_face_id=True))
-             for probe in tqdm(probes, desc="detecting probes", leave=False)]
+             for probe in tqdm(probes, desc="detecting probes", leave=False, disable=None)]
     outcomes = [Outcome(p.source, False, False, None) for p, face in found if face is None]
     detected = [(p, face.face_id) for p, face in found if face is not None]
     for start in range(0, len(detected), IDENTIFY_BATCH):

@@ -34,7 +34,7 @@ from tqdm import tqdm
 from rostro.evaluation.metrics import wilson_interval
 from rostro.vision.image import read_image
 from rostro.vision.templates import templates
-from rostro.evaluation import publish
+from rostro.evaluation import markdown_table, publish
 
 ENROLL = 2
 DECISION_CONFIDENCE = 0.5
@@ -66,12 +66,14 @@ def read_labels(folder: Path, split: str | None = None) -> list[Labelled]:
             if split is None or r.get("split") == split]
 
 
-def embed_all(analyzer, folder: Path, items: list[Labelled]) -> dict[str, np.ndarray | None]:
-    """The largest face's embedding of each image (None when no face is found)."""
+def embed_all(analyzer, folder: Path, items: list[Labelled],
+              min_face: float = 0.0) -> dict[str, np.ndarray | None]:
+    """The largest face's embedding of each image (None when no face of at least ``min_face``
+    px is found)."""
     found: dict[str, np.ndarray | None] = {}
     for item in tqdm(items, desc="embedding", unit="image", leave=False):
         image = read_image(str(folder / item.path), max_side=MAX_SIDE)
-        detections = analyzer.detect(image)
+        detections = analyzer.detect(image, min_face=min_face)
         found[item.path] = analyzer.embed(image, detections[0]) if detections else None
     return found
 
@@ -133,17 +135,19 @@ def summarize(outcomes: list[Outcome]) -> list[dict[str, object]]:
 
 
 def evaluate_identification(analyzer, folder: Path, split: str | None = None,
-                            enroll: int = ENROLL, match: str = "template") -> dict:
-    """Run the protocol on ``folder``; return the report (JSON-ready)."""
+                            enroll: int = ENROLL, match: str = "template",
+                            min_face: float = 0.0) -> dict:
+    """Run the protocol on ``folder``; return the report (JSON-ready). ``min_face`` drops
+    faces whose shorter side is under that many px (36: the API's rule)."""
     items = read_labels(folder, split)
     started = time.process_time()
-    embeddings = embed_all(analyzer, folder, items)
+    embeddings = embed_all(analyzer, folder, items, min_face)
     seconds = time.process_time() - started
     outcomes = identify(items, embeddings, enroll, match)
     return {
         "data": str(folder), "split": split, "images": len(items),
         "identities": len({i.identity for i in items}), "enroll": enroll, "match": match,
-        "cpu_ms_per_image": 1000 * seconds / max(1, len(items)),
+        "min_face": min_face, "cpu_ms_per_image": 1000 * seconds / max(1, len(items)),
         "rows": summarize(outcomes),
     }
 
@@ -159,10 +163,6 @@ def format_table(report: dict) -> str:
     lines = [header] + [(
         row["group"], str(row["probes"]), str(row["no_face"]), _fmt(row["rank1"], row["rank1_ci"]),
         _fmt(row["rank1_detected"]), _fmt(row["rank1_at_threshold"])) for row in report["rows"]]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
-           for line in lines]
-    out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     summary = (f"{report['images']} images of {report['identities']} identities; "
                f"{report['enroll']} enrolled per identity, matched by {report['match']}; ")
     if "enrollment" in report:
@@ -171,7 +171,7 @@ def format_table(report: dict) -> str:
                     f"{counts['persons_without_face']} persons without a face")
     else:
         summary += f"CPU time {report['cpu_ms_per_image']:.1f} ms/image on this machine"
-    return "\n".join(out) + "\n\n" + summary
+    return markdown_table(lines) + "\n\n" + summary
 
 
 def evaluate_through_api(folder: Path, endpoint: str, key: str, split: str | None = None,
@@ -203,7 +203,8 @@ def _run(args: argparse.Namespace) -> int:
     from rostro.vision.analyzer import Analyzer
 
     report = evaluate_identification(Analyzer(), args.data, split=args.split,
-                                     enroll=args.enroll, match=args.match)
+                                     enroll=args.enroll, match=args.match,
+                                     min_face=args.min_face)
     publish(report, format_table(report), args.json)
     return 0
 
@@ -219,6 +220,8 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--match", choices=("template", "face"), default="template",
                         help="score persons by their template (as Identify does) or best face")
     parser.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
+    parser.add_argument("--min-face", type=float, default=0.0,
+                        help="drop faces under this many px (36: the API's minimum; default: none)")
     parser.add_argument("--endpoint", help="run the protocol through this running service "
                         "(e.g. http://127.0.0.1:5000/) with the Azure SDK, as a client does")
     parser.add_argument("--key", help="a key of that service (with --endpoint)")

@@ -8,8 +8,9 @@ Protocol (docs/attributes.md, "qualityForRecognition"):
   exposure, noise, detector score, embedding) and rated by ``recognition_quality``.
 - **Synthetic degradations** give the low and medium examples real photos lack: every image
   whose face is at least ``DEGRADE_FROM`` px is cut to the face with a margin of one face
-  size and also analysed shrunk (face 24-100 px), blurred
-  (Gaussian sigma 1-8 % of the face), darkened, over-exposed and with added Gaussian noise.
+  size (faces over ``DEGRADE_MAX`` px shrunk to it) and also analysed shrunk (faces of
+  24-100 px), blurred (Gaussian sigma 1-8 % of the face), darkened, over-exposed and with
+  added Gaussian noise.
 - Pairs: each pair of ``pairs.csv`` as it is, plus, for each degraded version of either
   image, that version against the other image untouched. A pair's level is the **worse** of
   its two faces' levels (a comparison is only as good as its worse sample). A pair where a
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from rostro.evaluation import publish
+from rostro.evaluation import markdown_table, publish
 from rostro.evaluation.identification import MAX_SIDE, read_labels
 from rostro.evaluation.metrics import wilson_interval
 from rostro.evaluation.verification import load_pairs
@@ -258,21 +260,15 @@ def format_table(report: dict) -> str:
         _fmt(row["genuine_acceptance"], row["genuine_acceptance_ci"]), str(row["impostor"]),
         _fmt(row["impostor_acceptance"]), str(row["photos_only_genuine"]),
         _fmt(row["photos_only_genuine_acceptance"])) for row in report["rows"]]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
-           for line in lines]
-    out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     counts = "; ".join(
         f"{family}: " + ", ".join(f"{level} {n}" for level, n in sorted(levels.items()))
         for family, levels in sorted(report["levels_by_version"].items()))
     summary = (f"{report['pairs']} pairs, {report['faces_analysed']} face versions analysed; "
                f"threshold {report['threshold']:g} (cosine); levels per version: {counts}")
-    return "\n".join(out) + "\n\n" + summary
+    return markdown_table(lines) + "\n\n" + summary
 
 
 def _run(args: argparse.Namespace) -> int:
-    import sys
-
     from rostro.vision.analyzer import Analyzer
 
     report = evaluate_quality(Analyzer(), args.data, split=args.split,
