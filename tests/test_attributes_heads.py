@@ -2,7 +2,9 @@
 
 The reproduction test runs the engine's feature code on ../shared/eval from scratch (no
 feature cache), fits every head with rostro.evaluation.headfit, and compares with the
-committed heads/*.npz to 1e-6. It skips when ../shared is absent. ROSTRO_TEST_HEADS picks
+committed heads/*.npz to 1e-6. It skips when ../shared is absent. Heads that also train on
+the in-the-wild train split read its committed numbers (training/labels/
+wild_train_features.npz), so they reproduce without the photos' git mirrors. ROSTRO_TEST_HEADS picks
 the heads (see ``_wanted``).
 """
 
@@ -15,11 +17,12 @@ import pytest
 
 from rostro.evaluation.headfit import (
     HEAD_TABLES,
+    LEAN_TABLES,
     RECIPES,
     TABLES,
     fit_head,
     head_data,
-    load_tables,
+    load_head_tables,
 )
 from rostro.vision.attributes.heads import HEADS_DIR, LinearHead, load_head
 
@@ -75,8 +78,31 @@ def test_grouped_folds_keep_each_image_in_one_fold():
     assert np.mean((grouped >= 0.5) == y2) < 0.65
 
 
+def test_wild_train_table_holds_only_labelled_train_faces():
+    """The committed wild numbers (no image): train-split faces only (val and test are never
+    fitted on), one row per face, labels in wild.csv's spelling, every block the wild-trained
+    heads read, and small enough for the repository."""
+    from rostro.evaluation.headfit import WILD_TRAIN, read_wild_train, wild_target
+
+    assert WILD_TRAIN.stat().st_size < 1_500_000
+    table = read_wild_train()
+    assert {row["split"] for row in table.rows} == {"train"}
+    assert len({row["face_id"] for row in table.rows}) == len(table.rows)
+    heads = [h for h, names in HEAD_TABLES.items() if "wild_train" in names]
+    assert heads
+    for head in heads:
+        matrix = table.matrix(RECIPES[head].blocks)
+        assert matrix.shape[0] == len(table.rows) and np.isfinite(matrix).all()
+        labelled = [wild_target(head, row) for row in table.rows]
+        assert sum(v is not None for v in labelled) >= 100, head
+    for row in table.rows:
+        assert row.get("emotion", "unsure") in (*RECIPES["emotion"].classes, "contempt", "unsure")
+        for field in ("smile", "moustache", "beard"):
+            assert row.get(field, "unsure") in ("0", "1", "unsure")
+
+
 # The large pool tables (~4,300 faces); the makeup heads' 144 labelled pool faces are cheap.
-BIG_POOL_TABLES = {"pool_age_gender", "pool_emotion"}
+BIG_POOL_TABLES = set(LEAN_TABLES)
 
 
 def _wanted() -> list[str]:
@@ -125,8 +151,7 @@ def test_makeup_labels_are_well_formed(table, eval_data):
 def tables(analyzer, tmp_path_factory, eval_data):
     data = eval_data()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    names = sorted({t for head in _wanted() for t in HEAD_TABLES[head]})
-    return load_tables(analyzer, data, names, tmp_path_factory.mktemp("features"))
+    return load_head_tables(analyzer, data, _wanted(), tmp_path_factory.mktemp("features"))
 
 
 @pytest.mark.eval

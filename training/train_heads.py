@@ -2,7 +2,9 @@
 
     ROSTRO_HOME=... python training/train_heads.py --data ../shared/eval [--heads age,gender]
 
-Reads only ../shared/eval (train_pool and the dev halves; never copies an image), runs the
+Reads only ../shared/eval (train_pool and the dev halves; never copies an image) and, for the
+heads that also train on in-the-wild photos, the committed numbers of the wild train split
+(training/labels/wild_train_features.npz, from training/wild_features.py --export), runs the
 engine's own feature code on every labelled face (rostro.vision.attributes.features), fits
 each head with the recipe in rostro.evaluation.headfit and writes heads/<name>.npz. The same
 data gives the same weights (tests/test_attributes_heads.py checks it to 1e-6). Feature tables
@@ -19,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # deterministic, and polite on 2 cores
 
 from rostro.config import rostro_home  # noqa: E402
-from rostro.evaluation.headfit import HEAD_TABLES, RECIPES, fit_head, head_data, load_tables  # noqa: E402
+from rostro.evaluation.headfit import RECIPES, fit_head, head_data, load_head_tables  # noqa: E402
 from rostro.vision.analyzer import open_analyzer  # noqa: E402
 from rostro.vision.attributes.heads import HEADS_DIR  # noqa: E402
 
@@ -28,8 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[Path]:
     analyzer = open_analyzer()
-    names = sorted({t for h in heads for t in HEAD_TABLES[h]})
-    tables = load_tables(analyzer, data, names, cache)
+    tables = load_head_tables(analyzer, data, heads, cache)
     paths = []
     for name in heads:
         d = head_data(name, tables)

@@ -1,0 +1,179 @@
+"""Feature blocks and plain-network outputs of the in-the-wild faces (issue 12), cached.
+
+    python training/wild_features.py --faces /work/notes/wild/faces.csv \
+        --mirror /work/.mirror --out /work/notes/wild/features
+
+For every face of ``faces.csv`` (``training/wild/build.py``: source repo, commit, path and
+the detector's box) the photo is read at its pinned commit from the git mirror, the detector
+runs on the full photo and the detection matching the listed box (IoU >= 0.5, as
+``rostro eval attributes --wild`` answers) is analysed exactly as the service answers it:
+the engine's feature blocks (``rostro.vision.attributes.features.BLOCKS``, the code
+``headfit.extract`` uses for the lab tables) plus the plain networks' own answers that are no
+block (the dlib gender net's and FaceRes' P(male)). The images are never written; the cache is
+one ``.npz`` keyed by faces.csv's content and ``headfit.FEATURES_VERSION`` (never committed).
+
+``--export --labels wild.csv`` then writes the committed table the heads train on
+(``headfit.WILD_TRAIN``: the wild **train** faces labelled for a head that trains on them, their
+split group and labels, and the blocks those heads read, float32; numbers only, no image).
+
+``read_wild_features`` returns the cached table as a ``headfit.FeatureTable`` whose rows are
+the faces.csv rows, so the heads' recipes read it like any lab table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from rostro.evaluation.headfit import (  # noqa: E402
+    FEATURES_VERSION,
+    HEAD_TABLES,
+    WILD_FIELDS,
+    WILD_TRAIN,
+    FeatureTable,
+    read_rows,
+    table_blocks,
+    wild_target,
+)
+from rostro.vision.attributes.features import BLOCKS, DERIVED, age_gender, faceres  # noqa: E402
+from rostro.vision.types import Box, Face  # noqa: E402
+
+log = logging.getLogger("wild_features")
+
+MATCH_IOU = 0.5  # the wild evaluation's rule (rostro.evaluation.wild on branch wild)
+PHOTO_MAX_SIDE = 8192  # some phone photos are over the service's 4096 px limit
+# Plain-network outputs kept beside the blocks (one number per face).
+EXTRA = ("ag.male", "fr.male")
+NAMES = tuple(sorted(n for n in BLOCKS if n not in DERIVED))
+
+
+def cache_path(faces_csv: Path, out: Path) -> Path:
+    """The cache file of one faces.csv (its bytes, the block names and the feature version)."""
+    digest = hashlib.sha256(faces_csv.read_bytes() + "|".join(NAMES + EXTRA).encode()
+                            + FEATURES_VERSION.encode()).hexdigest()[:16]
+    return out / f"wild-{digest}.npz"
+
+
+def load_photo(mirror: Path, repo: str, commit: str, path: str) -> np.ndarray:
+    """One pinned photo as BGR (EXIF orientation applied), read from a bare git mirror
+    (``<mirror>/<owner>+<name>/repo``)."""
+    from rostro.vision.image import decode_image
+
+    git_dir = mirror / repo.replace("/", "+") / "repo"
+    blob = subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{commit}:{path}"],
+                          check=True, capture_output=True).stdout
+    return decode_image(blob, max_side=PHOTO_MAX_SIDE)
+
+
+def compute(analyzer, mirror: Path, rows: list[dict[str, str]]) -> dict[str, np.ndarray]:
+    """Return ``{"found": (n,), block: (n, d), "ag.male": (n,), "fr.male": (n,)}`` for the rows
+    (zeros where the listed box matched no detection)."""
+    engine = analyzer.attributes
+    found = np.zeros(len(rows), dtype=bool)
+    values: dict[str, list[np.ndarray | None]] = {n: [] for n in NAMES + EXTRA}
+    photo_key, image, detections = None, None, []
+    for i, row in enumerate(rows):
+        key = (row["repo"], row["commit"], row["path"])
+        if key != photo_key:
+            photo_key, image = key, load_photo(mirror, *key)
+            detections = analyzer.detect(image)
+        box = Box(*(float(row[c]) for c in "xywh"))
+        best = max(detections, key=lambda d: d.box.iou(box), default=None)
+        if best is None or best.box.iou(box) < MATCH_IOU:
+            for n in values:
+                values[n].append(None)
+            continue
+        found[i] = True
+        ctx = engine.context(image, Face(detection=best))
+        for n in NAMES:
+            values[n].append(np.ravel(BLOCKS[n](ctx)).astype(np.float64))
+        values["ag.male"].append(np.array([age_gender(ctx).male_probability]))
+        values["fr.male"].append(np.array([faceres(ctx).male_probability]))
+        if i % 50 == 0:
+            log.info("%d/%d", i, len(rows))
+    out = {"found": found}
+    for n, vs in values.items():
+        dim = next((len(v) for v in vs if v is not None), 0)
+        out[n] = np.array([v if v is not None else np.zeros(dim) for v in vs])
+    return out
+
+
+def read_wild_features(faces_csv: Path, out: Path) -> FeatureTable:
+    """The cached table of ``faces_csv`` (rows in faces.csv order; extras as 1-column blocks).
+
+    Raises FileNotFoundError when it was not computed (run this script)."""
+    path = cache_path(faces_csv, out)
+    if not path.is_file():
+        raise FileNotFoundError(f"no wild feature cache at {path}: run training/wild_features.py")
+    with np.load(path) as data:
+        blocks = {n: data[n] if data[n].ndim == 2 else data[n][:, None] for n in NAMES + EXTRA}
+        return FeatureTable(read_rows(faces_csv), data["found"], blocks)
+
+
+def export(table: FeatureTable, labels_csv: Path, out: Path = WILD_TRAIN) -> int:
+    """Write the train faces of ``table`` labelled for a wild-trained head, with their labels
+    and the blocks those heads read, to ``out``; return the number of faces written."""
+    heads = [h for h, tables in HEAD_TABLES.items() if "wild_train" in tables]
+    labels = {r["face_id"]: r for r in read_rows(labels_csv)}
+    keep = [i for i, r in enumerate(table.rows)
+            if r["split"] == "train" and table.found[i] and r["face_id"] in labels
+            and any(wild_target(h, labels[r["face_id"]]) is not None for h in heads)]
+    fields = sorted({WILD_FIELDS[h] for h in heads})
+    arrays = {"face_id": np.array([table.rows[i]["face_id"] for i in keep]),
+              "group": np.array([table.rows[i]["group"] for i in keep]),
+              "split": np.array([table.rows[i]["split"] for i in keep])}
+    for field in fields:
+        arrays[f"label.{field}"] = np.array([labels[table.rows[i]["face_id"]][field] for i in keep])
+    # derived blocks (regions.gray) are stored as their source block
+    for block in sorted({DERIVED[b][0] if b in DERIVED else b
+                         for b in table_blocks("wild_train", heads)}):
+        arrays[f"block.{block}"] = table.matrix((block,))[keep].astype(np.float32)
+    np.savez_compressed(out, **arrays)
+    log.info("%d wild train faces, blocks %s -> %s (%d bytes)", len(keep),
+             table_blocks("wild_train", heads), out, out.stat().st_size)
+    return len(keep)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--faces", type=Path, default=Path("/work/notes/wild/faces.csv"))
+    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--out", type=Path, default=Path("/work/notes/wild/features"))
+    parser.add_argument("--export", action="store_true",
+                        help=f"write {WILD_TRAIN.name} from the cache (needs --labels)")
+    parser.add_argument("--labels", type=Path, help="the merged labels (wild.csv)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    path = cache_path(args.faces, args.out)
+    if args.export:
+        if args.labels is None:
+            parser.error("--export needs --labels")
+        export(read_wild_features(args.faces, args.out), args.labels)
+        return 0
+    if path.is_file():
+        log.info("already cached: %s", path)
+        return 0
+    from rostro.vision.analyzer import open_analyzer
+
+    rows = read_rows(args.faces)
+    # Photos with several faces are read and detected once: keep their rows adjacent.
+    order = sorted(range(len(rows)), key=lambda i: (rows[i]["repo"], rows[i]["path"]))
+    data = compute(open_analyzer(), args.mirror, [rows[i] for i in order])
+    inverse = np.argsort(order)
+    args.out.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{n: v[inverse] for n, v in data.items()})
+    log.info("%d faces (%d matched) -> %s", len(rows), int(data["found"].sum()), path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
