@@ -37,13 +37,13 @@ import numpy as np  # noqa: E402
 
 from rostro.evaluation.headfit import (  # noqa: E402
     EMOTION_CLASSES,
-    HAIR_CLASSES,
     HEAD_TABLES,
     RECIPES,
     FeatureTable,
     cross_validated_outputs,
     fit_head,
     head_data,
+    wild_target,
 )
 from rostro.evaluation.metrics import wilson_interval  # noqa: E402
 from rostro.vision.attributes.demographics import faceres_years, served_age  # noqa: E402
@@ -83,24 +83,6 @@ def final_labels(path: Path) -> dict[str, dict[str, str]]:
     with open(path, newline="") as fh:
         return {r["face_id"]: {f: r.get(f, UNSURE) or UNSURE for f in FIELDS}
                 for r in csv.DictReader(fh)}
-
-
-def wild_target(head: str, labels: dict[str, str]) -> float | int | None:
-    """The training target of a wild face for ``head`` (None: not labelled for it).
-
-    age has bins only (child/teen/adult/senior), so no wild row trains the age regression.
-    """
-    if head in ("smile", "moustache", "beard", "headwear"):
-        return int(labels[head]) if labels[head] in ("0", "1") else None
-    if head == "gender":
-        return int(labels["gender"] == "male") if labels["gender"] in ("male", "female") else None
-    if head == "emotion":
-        e = labels["emotion"]
-        return EMOTION_CLASSES.index(e) if e in EMOTION_CLASSES else None
-    if head == "hair_color":
-        h = labels["hair"]
-        return HAIR_CLASSES.index(h) if h in HAIR_CLASSES else None
-    return None
 
 
 # --------------------------------------------------------------------------- scores
