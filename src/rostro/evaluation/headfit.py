@@ -74,7 +74,7 @@ MATCH_IOU = 0.5
 
 def box_in_scope(row: dict[str, str]) -> bool:
     """Whether a labelled box (row with width, height, w, h) is large enough to be served."""
-    from rostro.api.detect import minimum_face
+    from rostro.vision.rectangle import minimum_face
 
     smallest = minimum_face(int(row["width"]), int(row["height"]))
     return min(float(row["w"]), float(row["h"])) >= smallest
@@ -84,7 +84,7 @@ class BoxedFaces:
     """The served detection of each labelled box of a table whose rows are faces in images.
 
     Rows whose labelled box is under the service's minimum face (Azure's 36 px for images up
-    to 1920 x 1080, ``rostro.api.detect.minimum_face``) are out of scope and get no face, so
+    to 1920 x 1080, ``rostro.vision.rectangle.minimum_face``) are out of scope and get no face, so
     are rows the detector misses and rows whose detection the service would drop as too small.
     The detector runs once per image; rows of one image must be adjacent (as in labels.csv).
     """
@@ -96,7 +96,7 @@ class BoxedFaces:
         self._pixels: np.ndarray | None = None
 
     def _load(self, name: str) -> None:
-        from rostro.api.detect import minimum_face  # the service's rule, one place
+        from rostro.vision.rectangle import minimum_face  # the service's rule, one place
         from rostro.evaluation.metrics import match_detections
 
         self._image, self._faces = name, {}
