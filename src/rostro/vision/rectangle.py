@@ -125,7 +125,10 @@ def azure_rectangle(detection: Detection, model: str, width: int, height: int) -
     if not SCALE_RANGE[0] * side <= scale <= SCALE_RANGE[1] * side:
         scale = TYPICAL_SCALE * side
     shape = rectangle_from_points(detection.points5, SHAPES[model], scale)
-    return whole_pixels(clip_box(shape, width, height))
+    # Round corner and sides before clipping, so a square stays square.
+    rounded = Box(float(round(shape.left)), float(round(shape.top)), float(round(shape.width)),
+                  float(round(shape.height)))
+    return clip_box(rounded, width, height)
 
 
 def whole_pixels(box: Box) -> Box:
