@@ -146,10 +146,10 @@ def face_at(cx: float, cy: float, scale: float, score: float = 0.9) -> Detection
 
 
 def test_api_columns_drop_what_detect_would_not_report():
-    """The API's rules apply to Detect's rectangle (2.19 x scale, square), not to the detector's
-    box: a face whose rectangle is under 30 px is found by the engine and not by the API; one
-    over it is found by both, matched by its detector box to the label."""
-    small, large = face_at(50, 50, 12), face_at(200, 100, 20)  # rectangles 26 and 44 px
+    """The API's rules apply to Detect's rectangle (a square about 2.07 x the face scale), not
+    to the detector's box: a face whose rectangle is under 30 px is found by the engine and
+    not by the API; one over it is found by both, matched by its detector box to the label."""
+    small, large = face_at(50, 50, 12), face_at(200, 100, 20)  # squares of 25 and 41 px
     image = LabelledImage("c.jpg", 400, 300, "set3", faces=(small.box, large.box),
                           classes=("face", "face"))
     kept = api_detections([small, large, face_at(300, 200, 30, score=0.5)], 0.6, image)
@@ -208,11 +208,12 @@ def test_evaluation_on_a_dev_subset(analyzer):
     assert 0.7 <= every["recall"] <= 1.0 and 0.7 <= every["precision"] <= 1.0
     assert every["recall_ci"][0] <= every["recall"] <= every["recall_ci"][1]
     assert 0.6 <= every["ap"] <= 1.0
-    # Through the API's rules (36 px on Detect's rectangle...), the faces of 36 px and more are
-    # found as often as by the engine (docs/accuracy.md: within 3 points on the whole set).
+    # Through the API's rules (30 px on Detect's rectangle...), the faces of 36 px and more are
+    # found nearly as often as by the engine.
     api = {row["group"]: row for row in report["api_rows"]}
     assert api["all >=36 px"]["faces"] == rows["all >=36 px"]["faces"] > 10
-    assert api["all >=36 px"]["recall"] >= rows["all >=36 px"]["recall"] - 0.03
+    # (a 46-face subset: one face is 2 points; the whole set's gap is 2.9 points)
+    assert api["all >=36 px"]["recall"] >= rows["all >=36 px"]["recall"] - 0.05
     assert api["all >=20 px"]["recall"] < every["recall"]  # the 20-30 px faces are dropped
     json.dumps(report)  # JSON-ready
     table = format_table(report)

@@ -1,17 +1,22 @@
-"""Azure-shaped face rectangles from the detector's five points.
+"""Azure-shaped face rectangles, from what the detector gives: five points and a box.
 
-YuNet's own box is not the box Azure reports: it is taller than wide, sits lower and can reach
-past the image. Azure's detection_01 rectangle is a square 2.19 times the mean of the eye
-distance and the eye-to-mouth distance, centred half-way between the eyes and the mouth;
-detection_03's is not square: 1.24 times taller than wide, and higher (it takes in the
-forehead) -- every published detection_03 response with landmarks shows that. ``rectangle_from_points`` places that
-rectangle from the five points alone, with constants fitted on Azure's published responses
-(scripts/fit/fit_rectangle.py; residuals in docs/accuracy.md), so detect without landmarks
-gets it at no cost.
+detection_01 (and detection_02): Azure's rectangle is a square, 2.19 times the mean of the
+eye distance and the eye-to-mouth distance, centred half-way between the eyes and the mouth
+(eyebrows to chin). ``SHAPES`` holds those constants, fitted on Azure's published responses
+that carry both the rectangle and the landmarks (scripts/fit/fit_rectangle.py), and
+``YUNET_POINTS`` the correction from YuNet's points to Azure's (YuNet's mouth corners sit a
+little lower and wider), measured on photos published with Azure's answers
+(scripts/fit/check_photos.py). Residuals are in docs/accuracy.md.
 
-Only the reported rectangle (and what is measured on it: the 36 px minimum, the order by
-size, targetFace matching) uses this shape. The landmark fit, the embedding's alignment and
-the attribute crops keep YuNet's own box and points: they were tuned on them.
+detection_03: Azure's rectangle is not square (taller than wide, forehead to chin) and on the
+published photos it is YuNet's own box to within a few percent (IoU 0.89 median), closer than
+any shape fitted on the points; so it is YuNet's box.
+
+Either way the rectangle is clipped to the image, and it needs no landmark fit, so detect
+without landmarks gets it at no cost. Only the reported rectangle (and what is measured on
+it: the minimum size, the order by size, targetFace matching) uses it. The landmark fit, the
+embedding's alignment and the attribute crops keep YuNet's own box and points: they were
+tuned on them.
 """
 
 from __future__ import annotations
@@ -53,29 +58,45 @@ class FaceFrame:
     sin: float
 
 
+@dataclass(frozen=True)
+class PointConvention:
+    """How one detector's five points differ from Azure's: its face scale is ``scale`` times
+    Azure's, and a rectangle placed from its points sits ``shift`` of the side too low."""
+
+    scale: float
+    shift: float
+
+
 # Fitted by scripts/fit/fit_rectangle.py on azure_rectangles.json (see docs/accuracy.md).
+# detection_02 is documented as detection_01's detector without landmarks or attributes; no
+# published detection_02 response carries landmarks to fit it on.
 SHAPES = {
     "detection_01": RectangleShape(along=0.4869, width_k=2.1891, height_k=2.1891),
-    "detection_03": RectangleShape(along=0.2812, width_k=2.3560, height_k=2.9242),
+    "detection_02": RectangleShape(along=0.4869, width_k=2.1891, height_k=2.1891),
 }
-# detection_02 is documented as the same rectangles as detection_01 without landmarks or
-# attributes; no published detection_02 response carries landmarks to fit it on.
-SHAPES["detection_02"] = SHAPES["detection_01"]
+#: Models whose rectangle is the detector's own box (clipped).
+BOX_MODELS = frozenset({"detection_03"})
+#: YuNet's points against Azure's pupils and mouth corners, medians over the 12 faces of
+#: scripts/fit/check_photos.py: scale 1.058 times, square centre 0.020 of its side lower.
+YUNET_POINTS = PointConvention(scale=1.058, shift=0.020)
 
 MIN_FACE = 36  # Azure's documented smallest detectable face, pixels, up to 1920x1080
-#: The shortest rectangle side Rostro reports (up to 1920x1080). Azure's 36 px is the size it
-#: promises to detect, not a cut on what it reports: its published responses include a face
-#: rectangle 30 px wide (docs/api.md). And the rectangle here is an estimate from five points:
-#: against the detection set's labels its side spreads 0.84-1.20x (10th-90th percentile), so a
-#: cut at 36 would drop faces that are 36 px and more (API recall on them 0.82 against the
-#: engine's 0.92; docs/accuracy.md). 30 px, the smallest Azure has been seen to report, keeps them.
+#: The shortest rectangle side Rostro reports (up to 1920x1080; proportionally more above).
+#: Azure's 36 px is the size it promises to detect, not a cut on what it reports: a published
+#: Vision Studio answer holds a face 30 px wide, whose detection_01 square (from its landmarks)
+#: is 30 px too (docs/api.md). And Rostro's square is an estimate from five points: on the
+#: detection dev set its side is 0.88 times the labelled box's shorter side (median; 0.73-1.00
+#: from the 10th to the 90th percentile), so a cut at 36 drops a fifth of the labelled faces of
+#: 36 px and more (API recall 0.713 against the engine's 0.916); at 30 px, 0.887
+#: (docs/accuracy.md).
 REPORTED_MIN_SIDE = 30
 
-#: The face scale is trusted between these multiples of YuNet's box side (sqrt(w*h)); outside
-#: them (a profile face folds the eye distance to nothing, a bad point flies off) the scale is
-#: taken from the box instead, at the ratio typical of frontal faces.
-SCALE_RANGE = (0.35, 0.75)
-TYPICAL_SCALE = 0.5
+#: The face scale (on YuNet's points) is trusted between these multiples of YuNet's box side
+#: (sqrt(w*h)); outside them (a profile face folds the eye distance to nothing, a point flies
+#: off) it is taken from the box, at the median ratio. On the detection dev set the ratio's
+#: median is 0.384 and 99 % of faces lie in 0.25-0.46 (docs/accuracy.md).
+SCALE_RANGE = (0.22, 0.60)
+TYPICAL_SCALE = 0.384
 
 
 def face_frame(points: tuple[Point, ...]) -> FaceFrame:
@@ -116,18 +137,22 @@ def clip_box(box: Box, width: int, height: int) -> Box:
 
 
 def azure_rectangle(detection: Detection, model: str, width: int, height: int) -> Box:
-    """Return the rectangle Azure's ``model`` would report for ``detection`` in a ``width`` x
-    ``height`` image: placed from the five points, clipped to the image. Whole pixels, as on
-    the wire, so the value filtered, sorted and matched on is the value the client sees."""
+    """Return the rectangle Azure's ``model`` would report for a YuNet ``detection`` in a
+    ``width`` x ``height`` image, clipped to the image, in whole pixels (as on the wire, so
+    the value filtered, sorted and matched on is the value the client sees)."""
     box = detection.box
-    side = (box.width * box.height) ** 0.5
-    scale = face_frame(detection.points5).scale
-    if not SCALE_RANGE[0] * side <= scale <= SCALE_RANGE[1] * side:
-        scale = TYPICAL_SCALE * side
-    shape = rectangle_from_points(detection.points5, SHAPES[model], scale)
+    if model not in BOX_MODELS:
+        side = (box.width * box.height) ** 0.5
+        scale = face_frame(detection.points5).scale
+        if not SCALE_RANGE[0] * side <= scale <= SCALE_RANGE[1] * side:
+            scale = TYPICAL_SCALE * side
+        placed = rectangle_from_points(detection.points5, SHAPES[model],
+                                       scale / YUNET_POINTS.scale)
+        box = Box(placed.left, placed.top - YUNET_POINTS.shift * placed.height, placed.width,
+                  placed.height)
     # Round corner and sides before clipping, so a square stays square.
-    rounded = Box(float(round(shape.left)), float(round(shape.top)), float(round(shape.width)),
-                  float(round(shape.height)))
+    rounded = Box(float(round(box.left)), float(round(box.top)), float(round(box.width)),
+                  float(round(box.height)))
     return clip_box(rounded, width, height)
 
 
