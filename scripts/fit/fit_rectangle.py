@@ -10,10 +10,12 @@ constants per detection model and their residuals, each face predicted by a fit 
 The model works in the face's own frame: ``axis`` runs from the eye midpoint to the mouth
 midpoint, ``scale`` is the mean of the eye distance and the eye-to-mouth distance (the eye
 distance shrinks with yaw, the other with pitch; their mean varied least on the examples).
-Each constant is the median over the faces. The centre is the eye midpoint moved ``along`` times the axis; the face-frame box is
-``width_k`` x ``height_k`` times ``scale``; the reported rectangle is that box upright, or
-(``rolled``) the axis-aligned bounds of it turned by the face's roll. Both are fitted; the
-one with the smaller leave-one-out error is shipped.
+Each constant is the median over the faces. The centre is the eye midpoint moved ``along``
+times the axis; the face-frame box is ``width_k`` x ``height_k`` times ``scale``; the reported rectangle is that box upright, or
+(``rolled``) the axis-aligned bounds of it turned by the face's roll. Both are fitted;
+detection_01's upright square (smaller leave-one-out error) is rostro.vision.rectangle.SHAPES.
+detection_03's fitted shape is reported for comparison only: YuNet's own box matches Azure's
+detection_03 rectangles better (scripts/fit/check_photos.py), and is what Rostro reports.
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def enroll_face(analyzer: Analyzer, data: bytes, params: AddFaceParams) -> NewFa
     height, width = image.shape[:2]
     target = _inside(params.target, width, height) if params.target else None
     shape = params.detection_model
-    # Matched against the rectangles Detect reports (same shape, same 36 px rule), so any
+    # Matched against the rectangles Detect reports (same shape, same minimum size), so any
     # rectangle Detect returned comes back to the face it was returned for.
     located = analyzer.locate(image, shape, MAX_FACES, minimum_face(width, height))
     if target is None:

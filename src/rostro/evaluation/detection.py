@@ -40,12 +40,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from rostro.evaluation.metrics import TP, FP, average_precision, match_detections, wilson_interval
 from rostro.vision.analyzer import MAX_FACES
 from rostro.vision.image import read_image
-from rostro.vision.rectangle import REPORTED_MIN_SIDE, minimum_face, select_faces
+from rostro.vision.rectangle import REPORTED_MIN_SIDE, azure_rectangle, minimum_face, select_faces
 from rostro.vision.types import Box, Detection
 from rostro.evaluation import publish
 
@@ -209,12 +210,14 @@ def _bin_counted(name: str, min_size: float) -> bool:
 
 def evaluate_detection(analyzer, data_dir: Path, *, limit: int | None = None, split: str | None = None,
                        iou: float = IOU, min_size: float = MIN_SIZE, ap_floor: float = AP_FLOOR,
-                       progress: bool = True) -> dict:
+                       api_min_side: float = REPORTED_MIN_SIDE, progress: bool = True) -> dict:
     """Run ``analyzer``'s detector on the images of ``data_dir`` and return the report.
 
     The report (a JSON-ready dict) holds the settings, the rows of ``summarize``, the mean
     network input area relative to one 640x480 pass (the cost driver: small images run
-    enlarged) and the mean detection CPU time per image on this machine.
+    enlarged) and the mean detection CPU time per image on this machine; and the same rows
+    through the API's rules with ``api_min_side`` as the smallest rectangle side, with the
+    spread of the API's rectangle side over the labelled size of the faces it matched.
     """
     data_dir = Path(data_dir)
     images = load_labels(data_dir, split=split, limit=limit)
@@ -233,8 +236,8 @@ def evaluate_detection(analyzer, data_dir: Path, *, limit: int | None = None, sp
         input_h, input_w = detector.input_shape(image.height, image.width)
         pixels += input_h * input_w
         results.append(match_image(image, detections, iou, min_size))
-        api_results.append(match_image(image, api_detections(detections, threshold, image),
-                                       iou, min_size))
+        api_results.append(match_image(image, api_detections(detections, threshold, image,
+                                                             api_min_side), iou, min_size))
     count = max(1, len(images))
     return {
         "data": str(data_dir),
@@ -251,19 +254,34 @@ def evaluate_detection(analyzer, data_dir: Path, *, limit: int | None = None, sp
         "cpu_ms_per_image": 1000 * seconds / count,
         "rows": summarize(results, threshold, min_size),
         "api_rules": f"detection_01 rectangle clipped to the image, shorter side >= "
-                     f"{REPORTED_MIN_SIDE} px up to 1920x1080, 100 largest",
+                     f"{api_min_side:g} px up to 1920x1080, 100 largest",
         "api_rows": summarize(api_results, threshold, min_size),
+        "rectangle_vs_label": rectangle_spread(results, threshold, min_size),
     }
 
 
-def api_detections(detections: Sequence[Detection], threshold: float,
-                   image: LabelledImage) -> list[Detection]:
+def api_detections(detections: Sequence[Detection], threshold: float, image: LabelledImage,
+                   min_side: float = REPORTED_MIN_SIDE) -> list[Detection]:
     """Return the detections at or above ``threshold`` that Detect would report for ``image``
-    (its rules: rostro.vision.rectangle.select_faces with detection_01's rectangle)."""
+    (its rules: rostro.vision.rectangle.select_faces with detection_01's rectangle, and
+    ``min_side`` as the smallest side up to 1920x1080)."""
     kept = [d for d in detections if d.score >= threshold]
     chosen = select_faces(kept, "detection_01", image.width, image.height, MAX_FACES,
-                          minimum_face(image.width, image.height))
+                          minimum_face(image.width, image.height, min_side))
     return sorted((d for d, _ in chosen), key=lambda d: -d.score)
+
+
+def rectangle_spread(results: Iterable[ImageResult], threshold: float,
+                     min_size: float = MIN_SIZE) -> dict[str, float]:
+    """Percentiles (10th, 50th, 90th) of the detection_01 rectangle's side over the labelled
+    face's size, over the true positives at ``threshold`` (unclipped rectangles)."""
+    ratios = [azure_rectangle(d, "detection_01", 10**9, 10**9).width / face_size(r.image.faces[j])
+              for r in results
+              for d, outcome, j in zip(r.detections, r.outcomes, r.matched_face)
+              if outcome == TP and d.score >= threshold and face_size(r.image.faces[j]) >= min_size]
+    if not ratios:
+        return {}
+    return {f"p{q}": float(v) for q, v in zip((10, 50, 90), np.percentile(ratios, (10, 50, 90)))}
 
 
 def _fmt(value: float | None, ci: list[float] | None = None) -> str:
@@ -298,6 +316,8 @@ def format_table(report: dict) -> str:
                f"AP over scores >= {report['ap_floor']:g}\n"
                f"API columns: {report.get('api_rules', '-')}; faces matched by their detector "
                f"boxes, sizes are the labelled boxes'\n"
+               f"API rectangle side / labelled size (10th, 50th, 90th percentile): "
+               f"{', '.join(f'{v:.3f}' for v in report.get('rectangle_vs_label', {}).values())}\n"
                f"detector: {settings}\n"
                f"network passes per image: {report['passes_per_image']}, input area "
                f"{report['network_input_vs_640x480']:.2f}x that of a 640x480 image; "
@@ -323,7 +343,8 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = _settings(DetectorSettings(), args.set or [])
     report = evaluate_detection(Analyzer(detector=settings), args.data, limit=args.limit,
-                                split=args.split, iou=args.iou, min_size=args.min_size)
+                                split=args.split, iou=args.iou, min_size=args.min_size,
+                                api_min_side=args.api_min_side)
     publish(report, format_table(report), args.json)
     return 0
 
@@ -338,6 +359,9 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--iou", type=float, default=IOU, help="IoU for a match (default %(default)s)")
     parser.add_argument("--min-size", type=float, default=MIN_SIZE,
                         help="faces with a shorter side under this many px are not counted (default %(default)s)")
+    parser.add_argument("--api-min-side", type=float, default=REPORTED_MIN_SIDE,
+                        help="the API columns' smallest rectangle side, px up to 1920x1080 "
+                             "(default: the service's, %(default)s)")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE",
                         help="override a detector setting, e.g. --set score_threshold=0.6 (repeatable)")
     parser.set_defaults(handler=_run)

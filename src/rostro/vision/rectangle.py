@@ -71,14 +71,14 @@ class PointConvention:
 # detection_02 is documented as detection_01's detector without landmarks or attributes; no
 # published detection_02 response carries landmarks to fit it on.
 SHAPES = {
-    "detection_01": RectangleShape(along=0.4869, width_k=2.1891, height_k=2.1891),
-    "detection_02": RectangleShape(along=0.4869, width_k=2.1891, height_k=2.1891),
+    "detection_01": RectangleShape(along=0.4708, width_k=2.1881, height_k=2.1881),
+    "detection_02": RectangleShape(along=0.4708, width_k=2.1881, height_k=2.1881),
 }
 #: Models whose rectangle is the detector's own box (clipped).
 BOX_MODELS = frozenset({"detection_03"})
 #: YuNet's points against Azure's pupils and mouth corners, medians over the 12 faces of
-#: scripts/fit/check_photos.py: scale 1.058 times, square centre 0.020 of its side lower.
-YUNET_POINTS = PointConvention(scale=1.058, shift=0.020)
+#: scripts/fit/check_photos.py: scale 1.058 times, square centre 0.015 of its side lower.
+YUNET_POINTS = PointConvention(scale=1.058, shift=0.015)
 
 MIN_FACE = 36  # Azure's documented smallest detectable face, pixels, up to 1920x1080
 #: The shortest rectangle side Rostro reports (up to 1920x1080; proportionally more above).
@@ -87,7 +87,7 @@ MIN_FACE = 36  # Azure's documented smallest detectable face, pixels, up to 1920
 #: is 30 px too (docs/api.md). And Rostro's square is an estimate from five points: on the
 #: detection dev set its side is 0.88 times the labelled box's shorter side (median; 0.73-1.00
 #: from the 10th to the 90th percentile), so a cut at 36 drops a fifth of the labelled faces of
-#: 36 px and more (API recall 0.713 against the engine's 0.916); at 30 px, 0.887
+#: 36 px and more (API recall 0.711 against the engine's 0.916); at 30 px, 0.887
 #: (docs/accuracy.md).
 REPORTED_MIN_SIDE = 30
 
@@ -183,9 +183,9 @@ def select_faces(detections: list[Detection], shape: str, width: int, height: in
     return [found[i] for i in order[:max_faces]]
 
 
-def minimum_face(width: int, height: int) -> float:
+def minimum_face(width: int, height: int, side: float = REPORTED_MIN_SIDE) -> float:
     """The smallest face reported in a ``width`` x ``height`` image, on the reported
-    rectangle's shorter side: ``REPORTED_MIN_SIDE`` up to 1920x1080, proportionally more above
-    (as Azure's 36 px)."""
+    rectangle's shorter side: ``side`` up to 1920x1080, proportionally more above (as Azure's
+    36 px)."""
     scale = max(1.0, max(width, height) / 1920, min(width, height) / 1080)
-    return REPORTED_MIN_SIDE * scale
+    return side * scale
