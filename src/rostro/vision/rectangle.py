@@ -68,12 +68,10 @@ class PointConvention:
 
 
 # Fitted by scripts/fit/fit_rectangle.py on azure_rectangles.json (see docs/accuracy.md).
-# detection_02 is documented as detection_01's detector without landmarks or attributes; no
-# published detection_02 response carries landmarks to fit it on.
-SHAPES = {
-    "detection_01": RectangleShape(along=0.4708, width_k=2.1881, height_k=2.1881),
-    "detection_02": RectangleShape(along=0.4708, width_k=2.1881, height_k=2.1881),
-}
+_SQUARE = RectangleShape(along=0.4708, width_k=2.1881, height_k=2.1881)
+# detection_02 returns no landmarks, so no published answer ties its rectangle to the face, and
+# the spec says nothing of its shape: it is given detection_01's square (docs/api.md).
+SHAPES = {"detection_01": _SQUARE, "detection_02": _SQUARE}
 #: Models whose rectangle is the detector's own box (clipped).
 BOX_MODELS = frozenset({"detection_03"})
 #: YuNet's points against Azure's pupils and mouth corners, medians over the 12 faces of
