@@ -86,15 +86,17 @@ def _containers(api: Api) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("version", ["v1.0", "v1.2"])
+@pytest.mark.parametrize("version,models", [("v1.0", ("detection_01", "detection_03")),
+                                            ("v1.2", ("detection_01",))])
 def test_every_detected_rectangle_is_accepted_back_as_target_face(service, images, edge_photos,
-                                                                  version):
+                                                                  version, models):
     """detect -> add face with that faceRectangle as targetFace, on every add-face route,
-    for each face of a two-face photo and for faces clipped at the image's edge."""
+    for each face of a two-face photo and for faces clipped at the image's edge (v1.2 shares
+    the v1.0 code: one model there keeps the test short)."""
     api = Api(service.base, service.key, version)
     paths = _containers(api)
     photos = [images["two.jpg"], edge_photos["left"][0], edge_photos["top"][0]]
-    for model in ("detection_01", "detection_03"):
+    for model in models:
         for photo in photos:
             faces = api.ok("POST", "/detect", data=photo, headers=STREAM,
                            params={"returnFaceId": "false", "detectionModel": model})
