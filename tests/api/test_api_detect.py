@@ -231,7 +231,8 @@ def test_accepted_parameters(service, images, query):
     ("detectionModel=detection_02&returnFaceLandmarks=true",
      "'returnLandmarks' is not supported by detection_02."),
     ("detectionModel=detection_03&returnFaceAttributes=age",
-     "Only face attributes 'headpose,mask,qualityforrecognition' are supported by detection_03."),
+     "Only face attributes 'headpose,blur,mask,qualityforrecognition' are supported by "
+     "detection_03."),
     ("returnFaceAttributes=mask",
      "Only face attributes 'age,gender,headpose,smile,facialhair,glasses,emotion,hair,makeup,"
      "occlusion,accessories,blur,exposure,noise,qualityforrecognition' are supported by "
