@@ -431,7 +431,7 @@ def _wild_dir(args: argparse.Namespace) -> Path | None:
 
 def _run(args: argparse.Namespace) -> int:
     from rostro.config import rostro_home
-    from rostro.evaluation.wild import WildDataMissing, evaluate_wild, format_wild
+    from rostro.evaluation.wild import WILD_LABELS, WildDataMissing, evaluate_wild, format_wild
     from rostro.vision.analyzer import open_analyzer
 
     if args.data is None and _wild_dir(args) is None:
@@ -443,7 +443,7 @@ def _run(args: argparse.Namespace) -> int:
     wild_dir = _wild_dir(args)
     if wild_dir is not None:
         try:
-            report["wild"] = evaluate_wild(wild_dir, analyzer)
+            report["wild"] = evaluate_wild(wild_dir, analyzer, args.wild_labels or WILD_LABELS)
         except WildDataMissing as err:
             # The photos live outside the repository; without them the lab figures still stand.
             log.warning("wild photos skipped: %s", err)
@@ -460,6 +460,9 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--wild", help="folder of git mirrors holding the in-the-wild photos "
                         "(training/wild/build.py; default $ROSTRO_WILD): adds the wild val and "
                         "test columns (training/labels/wild.csv)")
+    parser.add_argument("--wild-labels", type=Path,
+                        help="another label file in wild.csv's format (default "
+                        "training/labels/wild.csv)")
     parser.add_argument("--json", help="also write the full report here")
     parser.add_argument("--cache", type=Path, help="feature cache folder "
                         "(default $ROSTRO_HOME/attribute-features)")
