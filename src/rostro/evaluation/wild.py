@@ -251,9 +251,19 @@ BINARY = ("sunglasses", "eyeglasses", "smile", "moustache", "beard", "headwear",
 def score_items(analyzer, items: Sequence[tuple[np.ndarray, Box, Mapping[str, str]]]) -> dict:
     """Return ``{measure: score}`` for one list of ``(image, box, labels)`` items."""
     answers = answer_faces(analyzer, items)
-    pairs = attribute_pairs([labels for _, _, labels in items], answers)
+    labels = [labels for _, _, labels in items]
+    pairs = attribute_pairs(labels, answers)
     report = {m: score_pairs(p, m in BINARY) for m, p in sorted(pairs.items())}
     report["faces"] = {"n": len(items), "missed": sum(not a.found for a in answers)}
+    # Per source: the sources differ in kind (tight web crops, stock portraits, crowds).
+    report["per_source"] = {}
+    for source in sorted({label.get("source", "") for label in labels}):
+        keep = [k for k, label in enumerate(labels) if label.get("source", "") == source]
+        subset = attribute_pairs([labels[k] for k in keep], [answers[k] for k in keep])
+        report["per_source"][source] = {
+            m: {key: v for key, v in score_pairs(p, m in BINARY).items()
+                if key in ("n", "accuracy", "balanced", "precision", "recall")}
+            for m, p in sorted(subset.items())}
     return report
 
 
