@@ -221,7 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     log.info("faces %d, labelled by A %d, by B %d, by both %d, third pass %d", len(faces),
              len(a), len(b), len(set(a) & set(b)), len(c))
     rows = agreement(a, b)
-    n_disputed = write_disputes(args.notes / "disputes.csv", faces, a, b)
+    disputes = args.notes / "disputes.csv"
+    n_disputed = sum(bool(disputed_fields(a[f], b[f])) for f in set(a) & set(b))
+    if len(a) == len(b) == len(faces):
+        write_disputes(disputes, faces, a, b)
+        log.info("%d disputed faces written to %s", n_disputed, disputes)
+    else:
+        # A partial list would send the third labeller off before the passes are done.
+        log.info("passes incomplete: %s not written", disputes.name)
     table = agreement_table(rows, len(set(a) & set(b)), n_disputed, len(c))
     print(table)
     if args.final:
