@@ -234,7 +234,7 @@ def score_pairs(pairs: Sequence[tuple[str, str]], binary: bool) -> dict:
     if binary:
         tp = int(((truth == "1") & (answer == "1")).sum())
         said, positives = int((answer == "1").sum()), int((truth == "1").sum())
-        out.update(positives=positives, answered_yes=said,
+        out.update(positives=positives, answered_yes=said, true_positives=tp,
                    precision=tp / said if said else float("nan"),
                    precision_ci=list(wilson_interval(tp, said)),
                    recall=tp / positives if positives else float("nan"),
@@ -280,10 +280,19 @@ def evaluate_wild(mirror: Path, analyzer=None, labels: Path = WILD_LABELS,
 
 
 def _cell(score: dict | None, key: str) -> str:
+    """One table cell: the figure, its 95 % interval and what it was counted over."""
     if not score or key not in score or score[key] != score[key]:
         return "-"
     lo, hi = score.get(f"{key}_ci", (float("nan"), float("nan")))
-    return f"{score[key]:.3f} [{lo:.2f}, {hi:.2f}] (n={score['n']})"
+    if key == "precision":
+        counted = f"{score['true_positives']}/{score['answered_yes']}"
+    elif key == "recall":
+        counted = f"{score['true_positives']}/{score['positives']}"
+    elif "positives" in score:
+        counted = f"n={score['n']}, {score['positives']} pos."
+    else:
+        counted = f"n={score['n']}"
+    return f"{score[key]:.3f} [{lo:.2f}, {hi:.2f}] ({counted})"
 
 
 # The figure each measure is judged by, and the lab dev figure beside it: (what it is, its path
