@@ -171,10 +171,20 @@ def write_disputes(path: Path, faces: dict[str, dict], a: dict, b: dict) -> int:
     return len(rows)
 
 
-def agreement_table(rows: list[Agreement], n_faces: int, n_disputed: int, third: int) -> str:
+def settled_counts(a: dict, b: dict, final: dict) -> tuple[int, int]:
+    """Return (disputed fields given a value, disputed fields left unsure) after the merge."""
+    disputed = [(f, field) for f in final for field in disputed_fields(a[f], b[f])]
+    settled = sum(final[f][field] != UNSURE for f, field in disputed)
+    return settled, len(disputed) - settled
+
+
+def agreement_table(rows: list[Agreement], n_faces: int, n_disputed: int, third: int,
+                    settled: tuple[int, int] | None = None) -> str:
     """Markdown table of per-field agreement, for docs/attributes.md."""
+    after = (f" Of the disputed fields, {settled[0]} got a value two passes share and "
+             f"{settled[1]} stay unsure." if settled else "")
     lines = [f"Two independent passes over {n_faces} faces; {n_disputed} faces had at least one "
-             f"field in dispute; a third pass covered {third} of them.", "",
+             f"field in dispute; a third pass covered {third} of them.{after}", "",
              "| field | both sure | agree | agreement | Cohen's kappa | unsure A | unsure B |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -229,10 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         # A partial list would send the third labeller off before the passes are done.
         log.info("passes incomplete: %s not written", disputes.name)
-    table = agreement_table(rows, len(set(a) & set(b)), n_disputed, len(c))
+    final = merge(a, b, c)
+    table = agreement_table(rows, len(set(a) & set(b)), n_disputed, len(c),
+                            settled_counts(a, b, final))
     print(table)
     if args.final:
-        final = merge(a, b, c)
         splits = write_final(LABELS_OUT, faces, final)
         write_doc_section(table)
         log.info("wrote %s (%s) and the agreement table in %s", LABELS_OUT, dict(splits), DOC)
