@@ -16,6 +16,7 @@ from rostro.evaluation.wild import (
     answer_face,
     attribute_pairs,
     evaluate_wild,
+    format_wild,
     score_pairs,
 )
 from rostro.vision.attributes.nets import FER_CLASSES
@@ -129,3 +130,17 @@ def test_committed_wild_labels_are_well_formed():
     split_of = {}
     for row in rows:
         assert split_of.setdefault((row["repo"], row["path"]), row["split"]) == row["split"]
+
+
+def test_wild_table_sits_beside_the_lab_figures():
+    pairs = {"gender": [("male", "male"), ("female", "male")],
+             "sunglasses": [("1", "1"), ("0", "1"), ("0", "0")]}
+    split = {m: score_pairs(p, m == "sunglasses") for m, p in pairs.items()}
+    split["faces"] = {"n": 3, "missed": 0}
+    lab = {"age_gender": {"gender_accuracy": 0.906},
+           "cross_validated": {"sunglasses": {"balanced_accuracy": 0.966}}}
+    table = format_wild({"val": split, "test": split}, lab)
+    gender = next(line for line in table.splitlines() if line.startswith("| gender |"))
+    assert "0.906 (accuracy)" in gender and "0.500 [" in gender
+    precision = next(line for line in table.splitlines() if line.startswith("| sunglasses | precision"))
+    assert "0.966 (balanced, 5-fold CV)" in precision and "(1/2)" in precision

@@ -174,14 +174,18 @@ def attribute_pairs(labels: Sequence[Mapping[str, str]],
     def flag(value: bool | None) -> str | None:
         return None if value is None else "1" if value else "0"
 
+    def answered(kind: str) -> str | None:
+        return None if a.glasses is None else flag(a.glasses == kind)
+
     for label, a in zip(labels, answers):
         g = label.get("glasses", UNSURE)
-        glasses_kind = None if a.glasses is None else {"reading": "eyeglasses"}.get(a.glasses, a.glasses)
         if g in ("none", "eyeglasses", "sunglasses"):
-            add("glasses", g, glasses_kind)
-            add("sunglasses", flag(g == "sunglasses"), flag(None if a.glasses is None else a.glasses == "sunglasses"))
+            # The engine calls clear glasses "reading" (Azure's ReadingGlasses).
+            add("glasses", g, None if a.glasses is None
+                else {"reading": "eyeglasses"}.get(a.glasses, a.glasses))
+            add("sunglasses", flag(g == "sunglasses"), answered("sunglasses"))
         if g in ("none", "eyeglasses"):
-            add("eyeglasses", flag(g == "eyeglasses"), flag(None if a.glasses is None else a.glasses == "reading"))
+            add("eyeglasses", flag(g == "eyeglasses"), answered("reading"))
         for measure, score in (("smile", a.smile), ("moustache", a.moustache), ("beard", a.beard)):
             if label.get(measure) in ("0", "1"):
                 add(measure, label[measure], flag(None if score is None else score >= 0.5))
