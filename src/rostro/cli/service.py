@@ -70,6 +70,8 @@ def _serve(args: argparse.Namespace) -> int:
         allow_private_urls=args.allow_private_urls,
         allowed_hosts=tuple(args.allowed_hosts or ()),
         inference_threads=args.inference_threads,
+        fetch_timeout=args.fetch_timeout,
+        pixel_budget=args.pixel_budget,
     )
     cache = ModelCache()
     for name in REQUIRED_MODELS:  # fail here, with the fixing command, not in a worker
@@ -195,8 +197,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--allowed-hosts", nargs="+", metavar="HOST",
                        help="hosts (names or addresses) image URLs may use whatever they "
                             "resolve to")
+    serve.add_argument("--fetch-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="longest an image URL may take to download, connect, headers "
+                            "and body together (default: 10)")
     serve.add_argument("--inference-threads", type=int, default=0, metavar="N",
                        help="images analysed at once per process (default: one per core)")
+    serve.add_argument("--pixel-budget", type=int, default=4 * 4096 * 4096, metavar="PIXELS",
+                       help="pixels of images decoded and analysed at once per process, "
+                            "which bounds their memory (default: four 4096x4096 photos)")
     serve.add_argument("--log-level", default="info",
                        choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--access-log", action="store_true", help="log every request")
