@@ -134,6 +134,17 @@ def _load(picture: Image.Image) -> tuple[Image.Image, int]:
     return _rgb(picture), orientation
 
 
+def _pixel_data_present(picture: Image.Image, data: bytes) -> bool:
+    """Whether any byte of pixel data follows the headers (a tolerant decode of none gives
+    a blank picture, which no browser would show: such bytes are refused)."""
+    if picture.format == "JPEG":
+        scan = data.find(b"\xff\xda")
+        header = int.from_bytes(data[scan + 2:scan + 4], "big")
+        return scan >= 0 and scan + 2 + header < len(data)
+    zlib_header = 2 if picture.format == "PNG" else 0  # the 2 bytes before any PNG row
+    return bool(picture.tile) and picture.tile[0][2] + zlib_header < len(data)
+
+
 def _opencv_fallback(data: bytes) -> np.ndarray | None:
     """OpenCV's decoders (libjpeg-turbo, libpng) as a last resort: they keep what they can
     of some streams Pillow gives up on. None when they find no pixels either."""
@@ -155,9 +166,14 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE, formats: tuple[str, ...]
     except (ImageError, *_DECODE_ERRORS) as strict:
         try:
             with _tolerant_pillow():
-                rgb, orientation = _load(_open(data, max_side, formats))
+                picture = _open(data, max_side, formats)
+                if not _pixel_data_present(picture, data):
+                    raise ImageError("no pixel data") from strict
+                rgb, orientation = _load(picture)
             log.debug("damaged image decoded tolerantly: %s", strict)
-        except (ImageError, *_DECODE_ERRORS) as tolerant:
+        except ImageError:
+            raise
+        except _DECODE_ERRORS as tolerant:
             fallback = _opencv_fallback(data)  # the header was ours and within the limits
             if fallback is None:
                 raise ImageError(f"cannot decode image: {tolerant}") from tolerant
