@@ -15,6 +15,7 @@ import logging
 import os
 from datetime import datetime, timezone
 
+from rostro.api.memory import DEFAULT_PIXEL_BUDGET
 from rostro.store import resources as store_resources
 from rostro.store.db import open_database
 from rostro.store.tiers import DEFAULT_TIER, TIERS
@@ -202,9 +203,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                             "and body together (default: 10)")
     serve.add_argument("--inference-threads", type=int, default=0, metavar="N",
                        help="images analysed at once per process (default: one per core)")
-    serve.add_argument("--pixel-budget", type=int, default=4 * 4096 * 4096, metavar="PIXELS",
+    serve.add_argument("--pixel-budget", type=int, default=DEFAULT_PIXEL_BUDGET, metavar="PIXELS",
                        help="pixels of images decoded and analysed at once per process, "
-                            "which bounds their memory (default: four 4096x4096 photos)")
+                            "which bounds their memory (default: two 4096x4096 photos)")
     serve.add_argument("--log-level", default="info",
                        choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--access-log", action="store_true", help="log every request")

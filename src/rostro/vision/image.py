@@ -122,6 +122,9 @@ def _rgb(picture: Image.Image) -> Image.Image:
         grey = np.nan_to_num(np.asarray(picture, dtype=np.float32))
         scale = 255.0 if grey.max(initial=0.0) <= 1.0 else 1.0
         return Image.fromarray(np.clip(grey * scale, 0, 255).astype(np.uint8), "L").convert("RGB")
+    if picture.mode == "RGB":  # converting would copy the whole picture for nothing
+        picture.load()
+        return picture
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # palette transparency given as bytes: harmless
         return picture.convert("RGB")
