@@ -111,8 +111,12 @@ def test_ipv6_forms_are_judged_by_their_ipv4_address(address, inner):
     assert is_public(ipv6) is is_public(ipaddress.ip_address(inner))
 
 
-def test_local_use_nat64_is_never_public():
-    assert not is_public(ipaddress.ip_address("64:ff9b:1::808:808"))
+@pytest.mark.parametrize("address", [
+    "64:ff9b:1::808:808",  # local-use NAT64 (RFC 8215)
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo with a public client
+])
+def test_never_public_whatever_they_carry(address):
+    assert not is_public(ipaddress.ip_address(address))
 
 
 @pytest.mark.parametrize("address,kind", [

@@ -98,24 +98,30 @@ def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def address_kind(address: Address) -> str:
-    """What a non-public address is, in words ('loopback', 'private', ...); '' if public."""
-    inner = embedded_ipv4(address) or address
-    if address in LOCAL_NAT64 or inner in SHARED:
+def _kind(address: Address) -> str:
+    if address in LOCAL_NAT64 or address in SHARED:
         return "private"
-    if inner.is_loopback:
+    if address.is_loopback:
         return "loopback"
-    if inner.is_link_local:
+    if address.is_link_local:
         return "link-local"
-    if inner.is_unspecified:
+    if address.is_unspecified:
         return "unspecified"
-    if inner.is_multicast:
+    if address.is_multicast:
         return "multicast"
-    if inner.is_private:
+    if address.is_private:
         return "private"
-    if not inner.is_global:
+    if not address.is_global:
         return "reserved"
     return ""
+
+
+def address_kind(address: Address) -> str:
+    """What a non-public address is, in words ('loopback', 'private', ...); '' if public.
+    An IPv6 form that carries an IPv4 address is judged by that address first, then by
+    itself (Teredo's 2001::/32 stays refused whatever client it names)."""
+    inner = embedded_ipv4(address)
+    return (_kind(inner) if inner is not None else "") or _kind(address)
 
 
 def is_public(address: Address) -> bool:
