@@ -152,12 +152,17 @@ def test_timeout_answers_azure_download_error():
     assert error.message.endswith('"An error occurred while sending the request."')
 
 
-def test_fetch_timeout_setting_reaches_the_policy():
+def test_fetch_timeout_option_reaches_the_policy():
+    """`rostro serve --fetch-timeout` -> settings (through the workers' JSON) -> policy."""
     from rostro.api.settings import ServiceSettings
+    from rostro.cli import build_parser
+    from rostro.cli.service import service_settings
 
     assert ServiceSettings().fetch_policy().total_timeout == 10.0
-    settings = ServiceSettings(fetch_timeout=2.5)
+    settings = service_settings(build_parser().parse_args(["serve", "--fetch-timeout", "2.5"]))
     assert ServiceSettings.from_json(settings.to_json()).fetch_policy().total_timeout == 2.5
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--fetch-timeout", "0"])
 
 
 def test_download_slots_bound_each_host():

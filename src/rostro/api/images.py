@@ -157,7 +157,8 @@ async def analyse_image(state: ServiceState, data: bytes, work: Callable[..., Re
     """Run ``work(*args)`` (the decoding and analysis of ``data``) in an inference thread
     once the image's pixels, read from its header, fit the process's pixel budget; memory
     is given back to the system when a burst of large images is over."""
-    pixels = image_pixels(data)
+    # Off the event loop: a PNG's header may carry megabytes of compressed text to read.
+    pixels = await anyio.to_thread.run_sync(image_pixels, data)
     async with state.pixels.hold(pixels):
         return await anyio.to_thread.run_sync(state.trimmer.run, pixels, work, *args,
                                               limiter=state.inference)
