@@ -86,20 +86,31 @@ async def read_json_object(request: Request) -> dict[str, object] | None:
     return {key: item for key, item in value.items() if item is not None}
 
 
+# Hosts remembered as already logged; past this many the memory starts over (a flood of
+# distinct names cannot grow it, at worst a host is logged again).
+MAX_REMEMBERED_HOSTS = 1024
+
+
+def _remedy(host: str, server: str = "it") -> str:
+    return (f"start {server} with --allow-private-urls, or with --allowed-hosts {host}, "
+            "to allow it")
+
+
 def refusal_message(exc: FetchRefused) -> str:
     """Azure's ``Invalid image URL.`` plus why this server refused the address and the
     options that allow it (the code and JSON shape stay Azure's)."""
-    return (f"Invalid image URL. {exc}, refused by this server; start it with "
-            f"--allow-private-urls, or with --allowed-hosts {exc.host}, to allow it.")
+    return f"Invalid image URL. {exc}, refused by this server; {_remedy(exc.host)}."
 
 
 def _warn_once(exc: FetchRefused, state: ServiceState) -> None:
     """Log a refused host at WARNING the first time this process refuses it."""
-    if exc.host.lower() in state.refused_hosts:
+    host = exc.host.lower()
+    if host in state.refused_hosts:
         return
-    state.refused_hosts.add(exc.host.lower())
-    log.warning("image URL refused: %s; start the server with --allow-private-urls, or "
-                "--allowed-hosts %s, to allow it", exc, exc.host)
+    if len(state.refused_hosts) >= MAX_REMEMBERED_HOSTS:
+        state.refused_hosts.clear()
+    state.refused_hosts.add(host)
+    log.warning("image URL refused: %s; %s", exc, _remedy(exc.host, "the server"))
 
 
 def _download_error(exc: FetchError, state: ServiceState):
