@@ -101,3 +101,10 @@ def test_limits_hold_before_any_tolerance():
 def test_image_pixels_reads_the_header(rgb):
     assert image_pixels(encode(rgb, "JPEG")) == 512 * 512
     assert image_pixels(b"not an image" * 100) == 4096 * 4096  # unknown: counted as the largest
+
+
+def test_scan_marker_bytes_inside_metadata_do_not_fool_the_pixel_check(rgb):
+    """The JPEG's segments are walked: a start-of-scan pattern inside an ICC profile is
+    data, not the scan."""
+    data = encode(rgb, "JPEG", quality=90, icc_profile=b"\xff\xda\xff\xff" * 100)
+    assert decode_image(data).shape == (512, 512, 3)

@@ -137,13 +137,32 @@ def _load(picture: Image.Image) -> tuple[Image.Image, int]:
     return _rgb(picture), orientation
 
 
+def _jpeg_scan_data_present(data: bytes) -> bool:
+    """Walk a JPEG's marker segments to its first scan: False when the bytes end before any
+    scan data, True otherwise (also when the walk loses its way: the decoders decide)."""
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return True
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            position += 2
+            continue
+        end = position + 2 + int.from_bytes(data[position + 2:position + 4], "big")
+        if marker == 0xDA:  # start of scan: pixel data follows its header
+            return end < len(data)
+        position = end
+    return False
+
+
 def _pixel_data_present(picture: Image.Image, data: bytes) -> bool:
     """Whether any byte of pixel data follows the headers (a tolerant decode of none gives
     a blank picture, which no browser would show: such bytes are refused)."""
     if picture.format == "JPEG":
-        scan = data.find(b"\xff\xda")
-        header = int.from_bytes(data[scan + 2:scan + 4], "big")
-        return scan >= 0 and scan + 2 + header < len(data)
+        return _jpeg_scan_data_present(data)
     zlib_header = 2 if picture.format == "PNG" else 0  # the 2 bytes before any PNG row
     return bool(picture.tile) and picture.tile[0][2] + zlib_header < len(data)
 
@@ -163,16 +182,16 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE, formats: tuple[str, ...]
     so phone photos come out upright. A damaged file is decoded as far as its pixels go (a
     strict attempt, then a tolerant one, then OpenCV); ImageError when no pixels can be had.
     """
-    _header(data, max_side, formats)  # limits first: ImageTooLarge, or ImageError
+    # Limits first (ImageTooLarge), then whether there is any pixel data at all; both from
+    # the headers, so neither depends on how tolerant the decoding below is.
+    if not _pixel_data_present(_header(data, max_side, formats), data):
+        raise ImageError("cannot decode image: no pixel data")
     try:
         rgb, orientation = _load(_open(data, max_side, formats))
     except (ImageError, *_DECODE_ERRORS) as strict:
         try:
             with _tolerant_pillow():
-                picture = _open(data, max_side, formats)
-                if not _pixel_data_present(picture, data):
-                    raise ImageError("no pixel data") from strict
-                rgb, orientation = _load(picture)
+                rgb, orientation = _load(_open(data, max_side, formats))
             log.debug("damaged image decoded tolerantly: %s", strict)
         except ImageError:
             raise
