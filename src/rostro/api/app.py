@@ -21,6 +21,8 @@ from starlette.requests import Request
 
 from rostro import __version__
 from rostro.api.errors import ApiError, bad_argument, invalid_body, method_not_allowed, not_found
+from rostro.api.fetch import DownloadSlots
+from rostro.api.memory import PixelBudget, tune_allocator
 from rostro.api.middleware import EdgeMiddleware
 from rostro.api.outcomes import OutcomeMiddleware
 from rostro.api.settings import ServiceSettings
@@ -84,6 +86,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        tune_allocator()
         database = open_database(settings.database_location())
         engine = analyzer or Analyzer(ModelCache(settings.models_path()))
         engine.load_all()
@@ -91,7 +94,8 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
             settings=settings, database=database, analyzer=engine,
             fetch_policy=settings.fetch_policy(),
             inference=CapacityLimiter(settings.threads()),
-            downloads=CapacityLimiter(settings.download_threads),
+            downloads=DownloadSlots(settings.download_threads, settings.downloads_per_host),
+            pixels=PixelBudget(settings.pixel_budget),
         )
         log.info("service ready: database %s", database.location)
         try:

@@ -6,7 +6,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +14,7 @@ from starlette.responses import JSONResponse
 from rostro.api.auth import authorize
 from rostro.api.errors import bad_argument, image_too_big, invalid_image, unsupported_feature
 from rostro.api.faces import ATTRIBUTE_FORMATTERS, detected_face
-from rostro.api.images import image_media_type, request_image
+from rostro.api.images import analyse_image, image_media_type, request_image
 from rostro.api.params import Query, QueryParam, parse_csv
 from rostro.api.state import ServiceState, service_state
 from rostro.store.faces import StoredFace, save_faces
@@ -218,8 +217,7 @@ async def respond_detect(request: Request, resource: ResourceRef, params: Detect
     image_media_type(request)
     check_resource_allows(resource, params.attributes)
     data = await request_image(request, state)
-    faces = await anyio.to_thread.run_sync(analyze_image, state.analyzer, data, params,
-                                           limiter=state.inference)
+    faces = await analyse_image(state, data, analyze_image, state.analyzer, data, params)
     face_ids = (await run_in_threadpool(remember_faces, state, resource, faces, params)
                 if params.return_face_id else [None] * len(faces))
     model = params.recognition_model if params.return_recognition_model else None

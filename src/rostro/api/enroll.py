@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import anyio.to_thread
 import numpy as np
 from starlette.requests import Request
 
 from rostro.api.containers import MAX_FACE_USER_DATA
 from rostro.api.detect import DETECTION_MODEL, minimum_face
 from rostro.api.errors import ApiError, bad_argument, image_too_big, invalid_image
-from rostro.api.images import request_image
+from rostro.api.images import analyse_image, request_image
 from rostro.api.params import Query, QueryParam
 from rostro.api.state import service_state
 from rostro.store.groups import NewFace
@@ -157,5 +156,4 @@ async def face_from_request(request: Request, params: AddFaceParams) -> NewFace:
     """Read the request's image (bytes or URL) and return the face to persist."""
     state = service_state(request)
     data = await request_image(request, state)
-    return await anyio.to_thread.run_sync(enroll_face, state.analyzer, data, params,
-                                          limiter=state.inference)
+    return await analyse_image(state, data, enroll_face, state.analyzer, data, params)
