@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,20 @@ def test_server_error_is_json_with_request_id(tmp_path, caplog):
     assert request_id in response.json()["error"]["message"]
     assert "Traceback" not in response.text and "the engine broke" not in response.text
     assert any(request_id in record.getMessage() for record in caplog.records)
+
+
+def test_a_resource_does_not_see_anothers_containers(service):
+    """Containers belong to the resource whose key made them: another key gets 404."""
+    created = service.cli("resources", "create", "neighbour", "--tier", "unlimited")
+    other = re.search(r"KEY 1:\s+(\w+)", created.stdout).group(1)
+    url = service.url("/face/v1.0/persongroups/private-group")
+    mine = {"Ocp-Apim-Subscription-Key": service.key}
+    assert requests.put(url, json={"name": "mine"}, headers=mine, timeout=30).status_code == 200
+    try:
+        theirs = requests.get(url, headers={"Ocp-Apim-Subscription-Key": other}, timeout=30)
+        assert error_of(theirs)[:2] == (404, "PersonGroupNotFound")
+        listed = requests.get(service.url("/face/v1.0/persongroups"), timeout=30,
+                              headers={"Ocp-Apim-Subscription-Key": other})
+        assert listed.json() == []
+    finally:
+        requests.delete(url, headers=mine, timeout=30)

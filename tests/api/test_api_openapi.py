@@ -19,7 +19,7 @@ import requests
 
 from rostro.api.openapi import ERROR_STATUSES
 
-EXAMPLES = int(os.environ.get("ROSTRO_FUZZ_EXAMPLES", "6"))  # per operation and mode
+EXAMPLES = int(os.environ.get("ROSTRO_FUZZ_EXAMPLES", "6"))  # per operation, valid or not
 #: A URL scheme followed by anything but the loopback address: the fuzz never sends the
 #: service to fetch from another machine.
 REMOTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:/+(?!127\.0\.0\.1[:/])")
@@ -125,7 +125,7 @@ def test_fuzz_statuses_and_shapes_match_the_document(service, document, image_se
         call()
 
     sent = sum(statuses.values())
-    print(f"\nfuzz: {sent} requests, {EXAMPLES} examples per operation and mode, "
+    print(f"\nfuzz: {sent} requests, {EXAMPLES} examples per operation, "
           f"statuses {dict(sorted(statuses.items(), key=str))}")
     assert not failures, "\n\n".join(failures[:5])
     assert statuses[500] == 0 and sent >= 100
