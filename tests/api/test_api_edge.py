@@ -174,3 +174,33 @@ def test_a_resource_does_not_see_anothers_containers(service):
         assert listed.json() == []
     finally:
         requests.delete(url, headers=mine, timeout=30)
+
+
+def test_log_records_leave_with_keys_redacted():
+    """Messages, arguments and tracebacks: the key is written as *** whatever the form (the
+    access log of a real server: tests/studio/test_studio_security.py)."""
+    import io
+
+    from rostro.api.redaction import RedactSecrets
+
+    key = "0123456789abcdef0123456789abcdef"
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("rostro.tests.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("headers %s", {"Ocp-Apim-Subscription-Key": key})
+        logger.warning("Ocp-Apim-Subscription-Key: %s", key)
+        logger.warning('"GET %s HTTP/1.1"', f"/face/v1.0/detect?a=1&Subscription-Key={key}&b=2")
+        try:
+            raise ValueError(f"could not fetch http://h/x?subscription%2Dkey={key}")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = out.getvalue()
+    assert key not in text
+    assert "{'Ocp-Apim-Subscription-Key': '***'}" in text and "Subscription-Key: ***" in text
+    assert "&Subscription-Key=***&b=2" in text
+    assert "ValueError: could not fetch http://h/x?subscription%2Dkey=***" in text

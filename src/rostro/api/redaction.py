@@ -38,12 +38,17 @@ class RedactSecrets(logging.Filter):
     """A handler filter: every record leaves with its keys redacted (never dropped)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+        # The arguments one by one first: uvicorn's access formatter reads them so.
         if isinstance(record.args, tuple):
             record.args = tuple(_redact_value(arg) for arg in record.args)
         elif isinstance(record.args, dict):
             record.args = {name: _redact_value(arg) for name, arg in record.args.items()}
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: logging reports it itself
+            return True
+        if redact(message) != message:  # a key in the format or in an argument's str()
+            record.msg, record.args = redact(message), ()
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text when it is set: format the traceback once, redacted.
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
