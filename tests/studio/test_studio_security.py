@@ -1,8 +1,9 @@
 """Sign-in throttle and log redaction against real servers: two `rostro serve` processes on one
-$ROSTRO_HOME (one SQLite database). ``proxied`` believes X-Forwarded-For from 127.0.0.1
-(``--forwarded-allow-ips``) and logs every request (``--access-log``); ``direct`` runs with the
-defaults, which believe no forwarded header. The database-level checks of the throttle, on
-SQLite and PostgreSQL, are in tests/api/test_studio_throttle_store.py."""
+$ROSTRO_HOME (one SQLite database). ``proxied`` is the Studio tests' shared server, which
+believes X-Forwarded-For from 127.0.0.1 (``--forwarded-allow-ips``) and logs every request
+(``--access-log``); ``direct`` runs with the defaults, which believe no forwarded header. The
+database-level checks of the throttle, on SQLite and PostgreSQL, are in
+tests/api/test_studio_throttle_store.py."""
 
 from __future__ import annotations
 
@@ -20,32 +21,33 @@ from studio_server import login, start, stop
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory, models_root):
-    home = tmp_path_factory.mktemp("security-home")
-    proxied = start(home, models_root, "--access-log", "--forwarded-allow-ips", "127.0.0.1")
-    try:
-        direct = start(home, models_root, password=proxied.password)
-    except BaseException:
-        stop(proxied.process)
-        raise
-    yield proxied, direct
-    stop(direct.process)
-    stop(proxied.process)
+def direct(studio_server, models_root):
+    """A second process on the shared server's home, with the default proxy settings."""
+    server = start(studio_server.home, models_root, password=studio_server.password)
+    yield server
+    stop(server.process)
 
 
-@pytest.fixture
-def servers_fresh(servers):
-    """The two servers, with no failed sign-in counted yet."""
-    database = open_database(servers[0].home / "rostro.db")
+def _forget_failures(server) -> None:
+    database = open_database(server.home / "rostro.db")
     with database.transaction() as connection:
         connection.execute(SignInFailure.__table__.delete())
     database.close()
-    return servers
+
+
+@pytest.fixture
+def servers_fresh(studio_server, direct):
+    """The two servers, with no failed sign-in counted (before and after the test, so the
+    other Studio tests are not held back)."""
+    _forget_failures(studio_server)
+    yield studio_server, direct
+    _forget_failures(studio_server)
 
 
 def _attempts(server, count: int, first: int = 0) -> list[requests.Response]:
     """``count`` wrong passwords, each from a new X-Forwarded-For address."""
-    return [login(server, f"guess-{i}", headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250}"})[1]
+    return [login(server, f"guess-{i}",
+                  headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250}"})[1]
             for i in range(first, first + count)]
 
 

@@ -127,8 +127,11 @@ _QUERIES = (
 
 
 def _pattern(template: str) -> re.Pattern:
+    """A template of ``_BODIES``/``_QUERIES`` as a regex: ``{kind}`` is a container
+    collection, ``{id}`` any path parameter, ``(...)?`` an optional part."""
+    kinds = "(?:" + "|".join(_AZURE_CONTAINER_IDS) + ")"
     regex = (re.escape(template).replace(r"\(", "(").replace(r"\)", ")").replace(r"\?", "?")
-             .replace(r"\{kind\}", "(?:" + "|".join(_AZURE_CONTAINER_IDS) + ")").replace(r"\{id\}", r"\{[^}]+\}"))
+             .replace(r"\{kind\}", kinds).replace(r"\{id\}", r"\{[^}]+\}"))
     return re.compile(f"^{regex}$")
 
 
