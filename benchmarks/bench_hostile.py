@@ -1,7 +1,7 @@
 """Hostile-load benchmark: the fetch deadline against a trickling server, a normal
 Detect-by-URL while forty trickling URLs are in flight, and the server's peak and settled
 memory under forty concurrent 4096x4096 photos (docs/performance.md, "Hostile load";
-docs/security-input.md).
+docs/security.md).
 
 It starts a real `rostro serve` (bench_service.Server: temporary home, unlimited resource)
 with ``--allowed-hosts 127.0.0.1 localhost`` and a local image server in this process:

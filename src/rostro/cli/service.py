@@ -70,6 +70,15 @@ def studio_banner(endpoint: str, new_password: str | None) -> str:
     return "\n".join(lines)
 
 
+def proxy_options(trusted: list[str] | None) -> dict[str, object]:
+    """uvicorn's options for the proxies whose ``X-Forwarded-For``/``-Proto`` are believed.
+    None given: no forwarded header is read at all (uvicorn's own default trusts them from
+    127.0.0.1, which let any local client pick the address the sign-in throttle counts)."""
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted)}
+
+
 def service_settings(args: argparse.Namespace):
     """The ServiceSettings that `rostro serve`'s options ask for."""
     from rostro.api.settings import ServiceSettings
@@ -88,6 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from rostro.api.app import create_app
+    from rostro.api.redaction import redact_root_handlers, uvicorn_log_config
     from rostro.api.settings import ENVIRONMENT_VARIABLE
     from rostro.models.cache import ModelCache
     from rostro.studio.accounts import ensure_admin
@@ -106,8 +116,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Created resource '{info.name}' ({info.tier}) in {database.location}")
     print(keys_and_endpoint(info, endpoint_url(args.host, args.port)), flush=True)
     print(studio_banner(endpoint_url(args.host, args.port), studio_password), flush=True)
+    redact_root_handlers()
     options = dict(host=args.host, port=args.port, log_level=args.log_level,
-                   access_log=args.access_log, timeout_keep_alive=30)
+                   access_log=args.access_log, timeout_keep_alive=30,
+                   log_config=uvicorn_log_config(), **proxy_options(args.forwarded_allow_ips))
     if args.workers > 1:
         os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
         uvicorn.run("rostro.api.app:app_from_environment", factory=True,
@@ -226,9 +238,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--pixel-budget", type=positive(int), default=DEFAULT_PIXEL_BUDGET, metavar="PIXELS",
                        help="pixels of images decoded and analysed at once per process, "
                             "which bounds their memory (default: two 4096x4096 photos)")
+    serve.add_argument("--forwarded-allow-ips", nargs="+", metavar="ADDRESS",
+                       help="reverse proxies (addresses or networks, e.g. 127.0.0.1 or "
+                            "10.0.0.0/8; * for any) whose X-Forwarded-For and "
+                            "X-Forwarded-Proto headers are believed; default none: the client "
+                            "is the connection's peer")
     serve.add_argument("--log-level", default="info",
                        choices=("critical", "error", "warning", "info", "debug"))
-    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log every request (subscription keys are redacted)")
     serve.set_defaults(handler=_serve)
 
     resources = commands.add_parser("resources", help="create and list Face resources")
