@@ -91,9 +91,10 @@ def rostro(env: dict[str, str], *args: str) -> str:
 
 
 class Server:
-    """A `rostro serve` subprocess with its own home and an unlimited resource."""
+    """A `rostro serve` subprocess with its own home and an unlimited resource (``options``:
+    more `rostro serve` options)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *options: str) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="rostro-bench-"))
         self.env = dict(os.environ, ROSTRO_HOME=str(self.home))
         if "ROSTRO_MODELS" not in os.environ:
@@ -105,7 +106,7 @@ class Server:
         self.log = open(self.home / "serve.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rostro.cli", "serve", "--port", str(self.port),
-             "--workers", str(workers), "--log-level", "warning"],
+             "--workers", str(workers), "--log-level", "warning", *options],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

@@ -67,7 +67,7 @@ def launch(home: Path, models_root: Path, *args: str, extra: dict[str, str] | No
             try:
                 if requests.get(banner["endpoint"] + "openapi.json", timeout=2).status_code == 200:
                     return Launched(process, env, log, banner)
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy to answer in 2 s
                 pass
         if process.poll() is not None:
             raise AssertionError(f"rostro serve exited with {process.returncode}:\n{text}")

@@ -107,6 +107,19 @@ def compute(analyzer, mirror: Path, rows: list[dict[str, str]]) -> dict[str, np.
     return out
 
 
+SOURCES_CSV = Path(__file__).resolve().parent / "wild" / "sources.csv"
+
+
+def read_faces(faces_csv: Path) -> list[dict[str, str]]:
+    """The rows of faces.csv, or of training/labels/wild.csv (same face columns, no split
+    group: taken from training/wild/sources.csv by repo and path)."""
+    rows = read_rows(faces_csv)
+    if rows and "group" not in rows[0]:
+        groups = {(r["repo"], r["path"]): r["group"] for r in read_rows(SOURCES_CSV)}
+        rows = [{**row, "group": groups[(row["repo"], row["path"])]} for row in rows]
+    return rows
+
+
 def read_wild_features(faces_csv: Path, out: Path) -> FeatureTable:
     """The cached table of ``faces_csv`` (rows in faces.csv order; extras as 1-column blocks).
 
@@ -116,7 +129,7 @@ def read_wild_features(faces_csv: Path, out: Path) -> FeatureTable:
         raise FileNotFoundError(f"no wild feature cache at {path}: run training/wild_features.py")
     with np.load(path) as data:
         blocks = {n: data[n] if data[n].ndim == 2 else data[n][:, None] for n in NAMES + EXTRA}
-        return FeatureTable(read_rows(faces_csv), data["found"], blocks)
+        return FeatureTable(read_faces(faces_csv), data["found"], blocks)
 
 
 def export(table: FeatureTable, labels_csv: Path, out: Path = WILD_TRAIN) -> int:
@@ -145,7 +158,8 @@ def export(table: FeatureTable, labels_csv: Path, out: Path = WILD_TRAIN) -> int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--faces", type=Path, default=Path("/work/notes/wild/faces.csv"))
+    parser.add_argument("--faces", type=Path, default=Path("/work/notes/wild/faces.csv"),
+                        help="the wild set's faces.csv, or training/labels/wild.csv")
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--out", type=Path, default=Path("/work/notes/wild/features"))
     parser.add_argument("--export", action="store_true",
@@ -164,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from rostro.vision.analyzer import open_analyzer
 
-    rows = read_rows(args.faces)
+    rows = read_faces(args.faces)
     # Photos with several faces are read and detected once: keep their rows adjacent.
     order = sorted(range(len(rows)), key=lambda i: (rows[i]["repo"], rows[i]["path"]))
     data = compute(open_analyzer(), args.mirror, [rows[i] for i in order])

@@ -85,13 +85,34 @@ def images(astronaut_rgb) -> dict[str, bytes]:
 class ImageServer:
     """A local HTTP server for image URLs. ``/NAME`` serves ``files[NAME]``;
     ``/slow/NAME`` waits for ``release`` first; ``/redirect/N/NAME`` redirects N times;
-    ``/status/CODE`` answers CODE."""
+    ``/status/CODE`` answers CODE; ``/trickle/...`` sends its response headers one byte every
+    0.2 s (for minutes) until ``trickle_release`` is set, counting open ones in ``trickling``."""
 
     base: str
     files: dict[str, bytes]
     other_base: str = ""  # the same server on 127.0.0.2: loopback, but not allow-listed
     release: threading.Event = field(default_factory=threading.Event)
     slow_started: threading.Event = field(default_factory=threading.Event)
+    trickle_release: threading.Event = field(default_factory=threading.Event)
+    trickling: int = 0
+    most_trickling: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def trickle(self, handler: BaseHTTPRequestHandler) -> None:
+        """Answer ``handler``'s request with headers that arrive one byte at a time."""
+        with self.lock:
+            self.trickling += 1
+            self.most_trickling = max(self.most_trickling, self.trickling)
+        try:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nX-Pad: " + b"x" * 4000
+            for byte in head:
+                if self.trickle_release.wait(0.2):
+                    return
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+        finally:
+            with self.lock:
+                self.trickling -= 1
 
     def url(self, path: str) -> str:
         return f"{self.base}/{path}"
@@ -112,6 +133,10 @@ def _handler(server_state: ImageServer):
 
         def do_GET(self) -> None:
             parts = self.path.lstrip("/").split("/")
+            if parts[0] == "trickle":
+                self.close_connection = True
+                server_state.trickle(self)
+                return
             if parts[0] == "slow":
                 server_state.slow_started.set()
                 server_state.release.wait(60)
@@ -154,6 +179,7 @@ def image_server(images):
     state.other_base = f"http://127.0.0.2:{servers[1].server_address[1]}"
     yield state
     state.release.set()
+    state.trickle_release.set()
     for httpd in servers:
         httpd.shutdown()
         httpd.server_close()

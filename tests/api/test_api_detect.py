@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -231,7 +232,8 @@ def test_accepted_parameters(service, images, query):
     ("detectionModel=detection_02&returnFaceLandmarks=true",
      "'returnLandmarks' is not supported by detection_02."),
     ("detectionModel=detection_03&returnFaceAttributes=age",
-     "Only face attributes 'headpose,mask,qualityforrecognition' are supported by detection_03."),
+     "Only face attributes 'headpose,blur,mask,qualityforrecognition' are supported by "
+     "detection_03."),
     ("returnFaceAttributes=mask",
      "Only face attributes 'age,gender,headpose,smile,facialhair,glasses,emotion,hair,makeup,"
      "occlusion,accessories,blur,exposure,noise,qualityforrecognition' are supported by "
@@ -331,14 +333,37 @@ def test_redirects_followed_up_to_a_limit(service, image_server):
     assert error_of(too_many)[:2] == (400, "InvalidURL")
 
 
-@pytest.mark.parametrize("host", ["127.0.0.2", "[::1]", "[::ffff:127.0.0.2]", "0.0.0.0",
-                                  "169.254.169.254", "10.1.2.3", "192.168.0.1", "100.64.0.1"])
-def test_private_addresses_refused(service, image_server, host):
-    """Only the allow-listed loopback names are allowed; other non-public addresses are
-    refused before any connection is made (the image server does listen on 127.0.0.2)."""
+@pytest.mark.parametrize("host,kind", [
+    ("127.0.0.2", "loopback"), ("[::1]", "loopback"), ("[::ffff:127.0.0.2]", "loopback"),
+    ("[64:ff9b::7f00:2]", "loopback"), ("[2002:7f00:2::1]", "loopback"),
+    ("[::127.0.0.2]", "loopback"), ("0.0.0.0", "unspecified"),
+    ("169.254.169.254", "link-local"), ("[64:ff9b::a9fe:a9fe]", "link-local"),
+    ("10.1.2.3", "private"), ("192.168.0.1", "private"), ("100.64.0.1", "private"),
+])
+def test_private_addresses_refused(service, image_server, host, kind):
+    """Only the allow-listed loopback names are allowed; other non-public addresses (IPv6
+    forms that carry one included) are refused before any connection is made (the image
+    server does listen on 127.0.0.2), with Azure's code and a message that says why and
+    which option allows them."""
     port = image_server.other_base.rsplit(":", 1)[1]
     response = service.detect(json={"url": f"http://{host}:{port}/face.jpg"})
-    assert error_of(response) == (400, "InvalidURL", "Invalid image URL.")
+    status, code, message = error_of(response)
+    assert (status, code) == (400, "InvalidURL")
+    assert message.startswith("Invalid image URL. ")
+    assert f"({kind}) address" in message
+    assert "--allow-private-urls" in message and f"--allowed-hosts {host.strip('[]')}" in message
+
+
+def test_refused_host_is_logged_once(service, image_server):
+    """The server log says the same as the answer, at WARNING, once per host."""
+    port = image_server.other_base.rsplit(":", 1)[1]
+    for _ in range(3):
+        response = service.detect(json={"url": f"http://10.77.0.1:{port}/face.jpg"})
+        assert error_of(response)[:2] == (400, "InvalidURL")
+    lines = [line for line in service.log.read_text().splitlines()
+             if "image URL refused: 10.77.0.1 " in line]
+    assert len(lines) == 1, lines
+    assert "WARNING" in lines[0] and "--allowed-hosts 10.77.0.1" in lines[0]
 
 
 def test_slow_url_does_not_block_other_requests(service, images, image_server):
@@ -361,3 +386,33 @@ def test_slow_url_does_not_block_other_requests(service, images, image_server):
         thread.join(60)
     assert slow["response"].status_code == 200
     assert len(slow["response"].json()) == 1
+
+
+def test_trickling_urls_do_not_take_every_download_slot(service, image_server):
+    """Forty image URLs whose server trickles its headers (more than the process's 32
+    download slots) hold at most their host's share of the slots: a URL on another host is
+    served meanwhile, and the trickling ones end as Azure's download error."""
+    image_server.trickle_release.clear()
+    image_server.most_trickling = 0
+    answers: list[requests.Response] = []
+    trickles = [threading.Thread(target=lambda: answers.append(service.detect(
+        "returnFaceId=false", json={"url": image_server.url("trickle/face.jpg")})))
+        for _ in range(40)]
+    for thread in trickles:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while image_server.trickling < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        port = image_server.base.rsplit(":", 1)[1]
+        normal = service.detect("returnFaceId=false",
+                                json={"url": f"http://localhost:{port}/face.jpg"})
+        assert normal.status_code == 200, normal.text
+        assert not answers  # all forty still waiting on the trickling server
+        assert image_server.most_trickling == 8  # the per-host share, not 32 or 40
+    finally:
+        image_server.trickle_release.set()
+        for thread in trickles:
+            thread.join(60)
+    assert len(answers) == 40
+    assert {error_of(answer)[:2] for answer in answers} == {(400, "InvalidURL")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,50 @@ def test_server_error_is_json_with_request_id(tmp_path, caplog):
     assert request_id in response.json()["error"]["message"]
     assert "Traceback" not in response.text and "the engine broke" not in response.text
     assert any(request_id in record.getMessage() for record in caplog.records)
+
+
+def test_a_resource_does_not_see_anothers_containers(service):
+    """Containers belong to the resource whose key made them: another key gets 404."""
+    created = service.cli("resources", "create", "neighbour", "--tier", "unlimited")
+    other = re.search(r"KEY 1:\s+(\w+)", created.stdout).group(1)
+    url = service.url("/face/v1.0/persongroups/private-group")
+    mine = {"Ocp-Apim-Subscription-Key": service.key}
+    assert requests.put(url, json={"name": "mine"}, headers=mine, timeout=30).status_code == 200
+    try:
+        theirs = requests.get(url, headers={"Ocp-Apim-Subscription-Key": other}, timeout=30)
+        assert error_of(theirs)[:2] == (404, "PersonGroupNotFound")
+        listed = requests.get(service.url("/face/v1.0/persongroups"), timeout=30,
+                              headers={"Ocp-Apim-Subscription-Key": other})
+        assert listed.json() == []
+    finally:
+        requests.delete(url, headers=mine, timeout=30)
+
+
+def test_log_records_leave_with_keys_redacted():
+    """Messages, arguments and tracebacks: the key is written as *** whatever the form (the
+    access log of a real server: tests/studio/test_studio_security.py)."""
+    import io
+
+    from rostro.api.redaction import RedactSecrets
+
+    key = "0123456789abcdef0123456789abcdef"
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactSecrets())
+    logger = logging.getLogger("rostro.tests.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("headers %s", {"Ocp-Apim-Subscription-Key": key})
+        logger.warning("Ocp-Apim-Subscription-Key: %s", key)
+        logger.warning('"GET %s HTTP/1.1"', f"/face/v1.0/detect?a=1&Subscription-Key={key}&b=2")
+        try:
+            raise ValueError(f"could not fetch http://h/x?subscription%2Dkey={key}")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = out.getvalue()
+    assert key not in text
+    assert "{'Ocp-Apim-Subscription-Key': '***'}" in text and "Subscription-Key: ***" in text
+    assert "&Subscription-Key=***&b=2" in text
+    assert "ValueError: could not fetch http://h/x?subscription%2Dkey=***" in text

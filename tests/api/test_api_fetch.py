@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 
+import anyio
 import httpx
 import pytest
 
@@ -95,3 +97,98 @@ def test_read_timeout(image_server):
                         FetchPolicy(allow_private=True, read_timeout=0.5))
     finally:
         image_server.release.set()
+
+
+@pytest.mark.parametrize("address,inner", [
+    ("64:ff9b::7f00:1", "127.0.0.1"), ("64:ff9b::a00:1", "10.0.0.1"),
+    ("2002:7f00:1::1", "127.0.0.1"), ("2002:a9fe:a9fe::", "169.254.169.254"),
+    ("::ffff:192.168.1.1", "192.168.1.1"), ("::10.0.0.1", "10.0.0.1"), ("::127.0.0.1", "127.0.0.1"),
+    ("64:ff9b::808:808", "8.8.8.8"), ("2002:808:808::1", "8.8.8.8"), ("::ffff:8.8.8.8", "8.8.8.8"),
+])
+def test_ipv6_forms_are_judged_by_their_ipv4_address(address, inner):
+    ipv6 = ipaddress.ip_address(address)
+    assert fetch.embedded_ipv4(ipv6) == ipaddress.ip_address(inner)
+    assert is_public(ipv6) is is_public(ipaddress.ip_address(inner))
+
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b:1::808:808",  # local-use NAT64 (RFC 8215)
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo with a public client
+])
+def test_never_public_whatever_they_carry(address):
+    assert not is_public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address,kind", [
+    ("2002:7f00:1::1", "loopback"), ("64:ff9b::a9fe:a9fe", "link-local"),
+    ("::ffff:10.0.0.1", "private"), ("100.64.0.1", "private"), ("0.0.0.0", "unspecified"),
+])
+def test_refusal_names_the_kind_of_address(monkeypatch, address, kind):
+    fake_resolver(monkeypatch, address)
+    with pytest.raises(FetchRefused) as refused:
+        fetch_bytes("http://images.example/face.jpg", FetchPolicy())
+    assert (refused.value.host, refused.value.kind) == ("images.example", kind)
+
+
+def test_deadline_covers_trickling_headers(image_server):
+    """A server that sends its headers a byte at a time (each read well inside the read
+    timeout) is cut off at the overall deadline, not after the headers end (minutes)."""
+    image_server.trickle_release.clear()
+    started = time.monotonic()
+    try:
+        with pytest.raises(fetch.FetchTimeout):
+            fetch_bytes(image_server.url("trickle/face.jpg"),
+                        FetchPolicy(allow_private=True, total_timeout=1.0))
+    finally:
+        image_server.trickle_release.set()
+    assert time.monotonic() - started < 30  # the trickle alone lasts 800 s
+
+
+def test_timeout_answers_azure_download_error():
+    from rostro.api.images import _download_error
+
+    error = _download_error(fetch.FetchTimeout("took longer than 10 s"), state=None)
+    assert (error.status, error.code) == (400, "InvalidURL")
+    assert error.message.endswith('"An error occurred while sending the request."')
+
+
+def test_fetch_timeout_option_reaches_the_policy():
+    """`rostro serve --fetch-timeout` -> settings (through the workers' JSON) -> policy."""
+    from rostro.api.settings import ServiceSettings
+    from rostro.cli import build_parser
+    from rostro.cli.service import service_settings
+
+    assert ServiceSettings().fetch_policy().total_timeout == 10.0
+    settings = service_settings(build_parser().parse_args(["serve", "--fetch-timeout", "2.5"]))
+    assert ServiceSettings.from_json(settings.to_json()).fetch_policy().total_timeout == 2.5
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--fetch-timeout", "0"])
+
+
+def test_download_slots_bound_each_host():
+    """A host gets at most ``per_host`` of the slots; others still get theirs."""
+    slots = fetch.DownloadSlots(total=4, per_host=2)
+    inside: dict[str, int] = {"slow.example": 0, "other.example": 0}
+    most: dict[str, int] = dict(inside)
+    release = anyio.Event()
+
+    async def download(host: str) -> None:
+        async with slots.hold(f"http://{host}/a.jpg"):
+            inside[host] += 1
+            most[host] = max(most[host], inside[host])
+            await release.wait()
+            inside[host] -= 1
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(10):
+                group.start_soon(download, "slow.example")
+            await anyio.wait_all_tasks_blocked()
+            group.start_soon(download, "other.example")
+            await anyio.wait_all_tasks_blocked()
+            assert inside == {"slow.example": 2, "other.example": 1}
+            release.set()
+        assert slots.busy_hosts() == 0
+
+    anyio.run(main)
+    assert most == {"slow.example": 2, "other.example": 1}

@@ -37,11 +37,13 @@ def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
 
 
-def test_file_is_private_and_in_wal_mode(tmp_path):
+def test_file_is_private_durable_and_in_wal_mode(tmp_path):
     database = open_database(tmp_path / "rostro.db")
     assert database.path.stat().st_mode & 0o777 == 0o600
     with database.transaction() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # FULL (2): a commit is fsynced before it is acknowledged (docs/security.md)
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     database.close()
 
@@ -78,6 +80,7 @@ def test_postgresql_database_by_url(postgres, tmp_path, monkeypatch):
     assert "pw" not in database.location and database.location.startswith("postgresql+psycopg")
     with database.transaction() as connection:
         assert connection.dialect.name == "postgresql"
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
         assert migrations.current_version(connection) == len(migrations.MIGRATIONS)
     database.close()
     open_database(url, create=False).close()

@@ -135,7 +135,7 @@ def test_add_face_image_rules(api, images, group_with_face):
                              params={"targetFace": "1,2,3"})) == (
         400, "BadArgument", "Invalid argument targetFace.")
     assert error_of(api.call("POST", path, data=images["two.jpg"], headers=STREAM,
-                             params={"targetFace": "700,10,200,200"})) == (
+                             params={"targetFace": "800,10,200,200"})) == (
         400, "BadArgument", "Argument targetFace out of range.")
     assert error_of(api.call("POST", path, data=images["face.jpg"], headers=STREAM,
                              params={"userData": "u" * 1025})) == (

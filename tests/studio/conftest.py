@@ -25,9 +25,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture(scope="session")
 def studio_server(tmp_path_factory, models_root):
-    """`rostro serve` with image URLs on 127.0.0.1 allowed (for Try it with a URL)."""
+    """`rostro serve` with image URLs on 127.0.0.1 allowed (for Try it with a URL), an access
+    log and 127.0.0.1 as a trusted proxy (for tests/studio/test_studio_security.py)."""
     server = start(tmp_path_factory.mktemp("studio-home"), models_root,
-                   "--allowed-hosts", "127.0.0.1", "localhost")
+                   "--allowed-hosts", "127.0.0.1", "localhost", "--access-log",
+                   "--forwarded-allow-ips", "127.0.0.1")
     yield server
     stop(server.process)
 

@@ -50,11 +50,26 @@ class Server:
         return path in requests.get(self.endpoint + "openapi.json", timeout=10).json()["paths"]
 
 
-def start(home: Path, models_root: Path, *args: str) -> Server:
-    """Start `rostro serve` in ``home`` and wait until it answers."""
-    run = launch(home, models_root, *args, extra={"password": r"admin password:\s+(\S+)"})
+def start(home: Path, models_root: Path, *args: str, password: str | None = None) -> Server:
+    """Start `rostro serve` in ``home`` and wait until it answers. The admin password is read
+    from the banner (first start) or is ``password`` (another server on the same home)."""
+    extra = {} if password else {"password": r"admin password:\s+(\S+)"}
+    run = launch(home, models_root, *args, extra=extra)
     return Server(run.process, home, run.env, run.banner["endpoint"], run.banner["key"],
-                  run.banner["password"], run.log)
+                  password or run.banner["password"], run.log)
+
+
+def login(server: Server, password: str, session: requests.Session | None = None,
+          next_path: str = "", headers: dict[str, str] | None = None,
+          ) -> tuple[requests.Session, requests.Response]:
+    """Sign in through the form with plain HTTP (``headers`` on the POST, e.g. a forwarded
+    address); return the session and the answer (303 when signed in)."""
+    session = session or requests.Session()
+    form = session.get(server.base + "/studio/login", timeout=30)
+    answer = session.post(server.base + "/studio/login", allow_redirects=False, timeout=30,
+                          headers=headers or {}, data={"csrf": csrf_of(form.text),
+                                                       "password": password, "next": next_path})
+    return session, answer
 
 
 class _QuietServer(ThreadingHTTPServer):

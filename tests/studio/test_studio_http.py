@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from studio_server import csrf_of
+from studio_server import login as _login
 
 
 def _cookies(response: requests.Response) -> dict[str, dict[str, str]]:
@@ -26,16 +27,6 @@ def _cookies(response: requests.Response) -> dict[str, dict[str, str]]:
                 flags[flag] = flag in header.lower()
             found[name] = flags
     return found
-
-
-def _login(server, password: str, session: requests.Session | None = None,
-           next_path: str = "") -> tuple[requests.Session, requests.Response]:
-    session = session or requests.Session()
-    form = session.get(server.base + "/studio/login", timeout=30)
-    answer = session.post(server.base + "/studio/login", allow_redirects=False, timeout=30,
-                          data={"csrf": csrf_of(form.text), "password": password,
-                                "next": next_path})
-    return session, answer
 
 
 def test_first_start_prints_a_password_that_signs_in(studio_server):

@@ -20,9 +20,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
 from rostro import __version__
+from rostro.api import openapi
 from rostro.api.errors import ApiError, bad_argument, invalid_body, method_not_allowed, not_found
+from rostro.api.fetch import DownloadSlots
+from rostro.api.memory import PixelBudget, tune_allocator
 from rostro.api.middleware import EdgeMiddleware
 from rostro.api.outcomes import OutcomeMiddleware
+from rostro.api.redaction import redact_root_handlers
 from rostro.api.settings import ServiceSettings
 from rostro.api.state import ServiceState
 from rostro.models.cache import ModelCache
@@ -84,6 +88,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        tune_allocator()
         database = open_database(settings.database_location())
         engine = analyzer or Analyzer(ModelCache(settings.models_path()))
         engine.load_all()
@@ -91,7 +96,8 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
             settings=settings, database=database, analyzer=engine,
             fetch_policy=settings.fetch_policy(),
             inference=CapacityLimiter(settings.threads()),
-            downloads=CapacityLimiter(settings.download_threads),
+            downloads=DownloadSlots(settings.download_threads, settings.downloads_per_host),
+            pixels=PixelBudget(settings.pixel_budget),
         )
         log.info("service ready: database %s", database.location)
         try:
@@ -102,7 +108,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
     app = FastAPI(title="Rostro Face API", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, redirect_slashes=False, docs_url=None, redoc_url=None)
     _serve_docs_offline(app)
-    _openapi_with_azure_names(app)
+    openapi.install(app)
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
     app.add_exception_handler(ApiError, _api_error)
@@ -112,44 +118,6 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
     app.add_middleware(OutcomeMiddleware)  # inside the edge: sees the final status
     app.add_middleware(EdgeMiddleware, routes_of=app)
     return app
-
-
-# Path parameters as Azure's specification names them (the handlers' Python names differ:
-# one handler serves the four container kinds).
-_AZURE_CONTAINER_IDS = {"persongroups": "personGroupId", "largepersongroups": "largePersonGroupId",
-                        "facelists": "faceListId", "largefacelists": "largeFaceListId"}
-_AZURE_PARAMETERS = {"person_id": "personId", "persisted_face_id": "persistedFaceId",
-                     "operation_id": "operationId", "snapshot_id": "snapshotId"}
-
-
-def _azure_parameter_names(schema: dict) -> dict:
-    """Rename the path parameters of the OpenAPI document to Azure's spelling."""
-    paths = {}
-    for path, operations in schema.get("paths", {}).items():
-        names = dict(_AZURE_PARAMETERS)
-        for collection, azure in _AZURE_CONTAINER_IDS.items():
-            if f"/{collection}/{{container_id}}" in path:
-                names["container_id"] = azure
-        for python, azure in names.items():
-            path = path.replace(f"{{{python}}}", f"{{{azure}}}")
-        for operation in operations.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                if parameter.get("in") == "path" and parameter["name"] in names:
-                    parameter["name"] = names[parameter["name"]]
-        paths[path] = operations
-    schema["paths"] = paths
-    return schema
-
-
-def _openapi_with_azure_names(app: FastAPI) -> None:
-    build = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            app.openapi_schema = _azure_parameter_names(build())
-        return app.openapi_schema
-
-    app.openapi = openapi
 
 
 def _serve_docs_offline(app: FastAPI) -> None:
@@ -176,4 +144,5 @@ def app_from_environment() -> FastAPI:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact_root_handlers()
     return create_app(ServiceSettings.from_environment())

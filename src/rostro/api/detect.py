@@ -6,7 +6,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +14,7 @@ from starlette.responses import JSONResponse
 from rostro.api.auth import authorize
 from rostro.api.errors import bad_argument, image_too_big, invalid_image, unsupported_feature
 from rostro.api.faces import ATTRIBUTE_FORMATTERS, detected_face
-from rostro.api.images import image_media_type, request_image
+from rostro.api.images import analyse_image, image_media_type, request_image
 from rostro.api.params import Query, QueryParam, parse_csv
 from rostro.api.state import ServiceState, service_state
 from rostro.store.faces import StoredFace, save_faces
@@ -25,6 +24,7 @@ from rostro.vision.analyzer import Request as AnalysisRequest
 from rostro.vision.attributes import supported_attributes
 from rostro.vision.errors import ImageError, ImageTooLarge
 from rostro.vision.image import decode_image
+from rostro.vision.rectangle import minimum_face
 from rostro.vision.types import Face
 
 # Every attribute name Azure's v1.0 Detect accepts, in the spec's order.
@@ -34,15 +34,18 @@ AZURE_ATTRIBUTES = (
 )
 DETECTION_MODELS = ("detection_01", "detection_02", "detection_03")
 RECOGNITION_MODELS = ("recognition_01", "recognition_02", "recognition_03", "recognition_04")
-# Which attributes each detection model can return (Azure's matrix).
+# Which attributes each detection model can return (Azure's matrix), in the spec's order (the
+# order Azure's "Only face attributes ..." message lists them). detection_03: headPose, mask
+# and qualityForRecognition in the v1.0 docs, and blur too in azure-ai-vision-face 1.0.0b2
+# (FaceAttributeTypeDetection03: blur, headPose, mask) and Azure's .NET and Java docs.
 MODEL_ATTRIBUTES = {
     "detection_01": tuple(a for a in AZURE_ATTRIBUTES if a != "mask"),
     "detection_02": (),
-    "detection_03": ("headPose", "mask", "qualityForRecognition"),
+    "detection_03": tuple(a for a in AZURE_ATTRIBUTES
+                          if a in ("headPose", "blur", "mask", "qualityForRecognition")),
 }
 QUALITY_MODELS = ("recognition_03", "recognition_04")
 
-MIN_FACE = 36  # pixels, for images up to 1920x1080; proportionally more above
 
 RETURN_FACE_ID = QueryParam(
     "returnFaceId", "boolean", True,
@@ -52,7 +55,7 @@ RETURN_LANDMARKS = QueryParam(
 RETURN_ATTRIBUTES = QueryParam(
     "returnFaceAttributes", "csv", None,
     "Comma-separated attribute names, no spaces, e.g. `age,gender`. 'detection_01' supports "
-    "all but mask; 'detection_02' none; 'detection_03' headPose, mask and "
+    "all but mask; 'detection_02' none; 'detection_03' headPose, blur, mask and "
     "qualityForRecognition (which needs recognition_03 or recognition_04).",
     enum=AZURE_ATTRIBUTES)
 RECOGNITION_MODEL = QueryParam(
@@ -132,12 +135,6 @@ def check_resource_allows(resource: ResourceRef, attributes: tuple[str, ...]) ->
                                   f"of the following features: {', '.join(asked)}.")
 
 
-def minimum_face(width: int, height: int) -> float:
-    """Azure's smallest detectable face: 36 px up to 1920x1080, proportionally more above."""
-    scale = max(1.0, max(width, height) / 1920, min(width, height) / 1080)
-    return MIN_FACE * scale
-
-
 def analyze_image(analyzer: Analyzer, data: bytes, params: DetectParams) -> list[Face]:
     """Decode ``data`` and analyse it as ``params`` ask (runs in an inference thread)."""
     try:
@@ -153,6 +150,7 @@ def analyze_image(analyzer: Analyzer, data: bytes, params: DetectParams) -> list
         attributes=frozenset(params.attributes),
         max_faces=MAX_FACES,
         min_face=minimum_face(width, height),
+        shape=params.detection_model,
     )
     return analyzer.analyze(image, request)
 
@@ -219,8 +217,7 @@ async def respond_detect(request: Request, resource: ResourceRef, params: Detect
     image_media_type(request)
     check_resource_allows(resource, params.attributes)
     data = await request_image(request, state)
-    faces = await anyio.to_thread.run_sync(analyze_image, state.analyzer, data, params,
-                                           limiter=state.inference)
+    faces = await analyse_image(state, data, analyze_image, state.analyzer, data, params)
     face_ids = (await run_in_threadpool(remember_faces, state, resource, faces, params)
                 if params.return_face_id else [None] * len(faces))
     model = params.recognition_model if params.return_recognition_model else None

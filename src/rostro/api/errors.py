@@ -74,10 +74,11 @@ def invalid_media_type() -> ApiError:
     return ApiError(415, "BadArgument", "Invalid Media Type.")
 
 
-def invalid_url(detail: str | None = None) -> ApiError:
-    """400 InvalidURL: ``Invalid image URL.``, or the download-error message with ``detail``."""
+def invalid_url(detail: str | None = None, message: str | None = None) -> ApiError:
+    """400 InvalidURL: ``Invalid image URL.`` (or ``message``), or the download-error message
+    with ``detail``."""
     if detail is None:
-        return ApiError(400, "InvalidURL", "Invalid image URL.")
+        return ApiError(400, "InvalidURL", message or "Invalid image URL.")
     return ApiError(400, "InvalidURL", "Invalid image URL or error downloading from target "
                     f"server. Remote server error returned: \"{detail}\"")
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from rostro.vision.types import Face
+from rostro.vision.rectangle import whole_pixels
+from rostro.vision.types import Box, Face
 
 # Order of faceAttributes in live responses (MS docs quickstart output); attributes not in
 # that sample (mask, qualityForRecognition) follow in the spec's order.
@@ -23,12 +24,17 @@ def _round(value: float, digits: int = 1) -> float:
     return round(float(value), digits)
 
 
+def rectangle_json(box: Box) -> dict[str, int]:
+    """Return a box as ``{"top", "left", "width", "height"}`` integers (Azure's wire order)."""
+    box = whole_pixels(box)
+    return {"top": int(box.top), "left": int(box.left), "width": int(box.width),
+            "height": int(box.height)}
+
+
 def face_rectangle(face: Face) -> dict[str, int]:
-    """Return ``{"top", "left", "width", "height"}`` as integers (Azure's wire order)."""
-    box = face.box
-    left, top = round(box.left), round(box.top)
-    return {"top": int(top), "left": int(left), "width": int(round(box.width)),
-            "height": int(round(box.height))}
+    """Return the face's reported rectangle (the detector's box for a face analysed without
+    one) in Azure's wire format."""
+    return rectangle_json(face.rectangle if face.rectangle is not None else face.box)
 
 
 def face_landmarks(face: Face) -> dict[str, dict[str, float]]:

@@ -8,6 +8,9 @@ body is ``None`` (each operation decides whether that is acceptable).
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -16,8 +19,15 @@ from rostro.api.errors import (
     image_too_big, image_too_small, invalid_body, invalid_media_type, invalid_url,
     json_parsing_error,
 )
-from rostro.api.fetch import FetchError, FetchRefused, FetchStatus, FetchTooLarge, fetch_bytes
+from rostro.api.fetch import (
+    FetchError, FetchRefused, FetchStatus, FetchTooLarge, fetch_bytes_async,
+)
 from rostro.api.state import ServiceState
+from rostro.vision.image import image_pixels
+
+log = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
 
 MIN_IMAGE_BYTES = 1024
 MAX_IMAGE_BYTES = 6 * 1024 * 1024
@@ -76,11 +86,41 @@ async def read_json_object(request: Request) -> dict[str, object] | None:
     return {key: item for key, item in value.items() if item is not None}
 
 
-def _download_error(exc: FetchError):
+# Hosts remembered as already logged; past this many the memory starts over (a flood of
+# distinct names cannot grow it, at worst a host is logged again).
+MAX_REMEMBERED_HOSTS = 1024
+
+
+def _remedy(host: str, server: str = "it") -> str:
+    return (f"start {server} with --allow-private-urls, or with --allowed-hosts {host}, "
+            "to allow it")
+
+
+def refusal_message(exc: FetchRefused) -> str:
+    """Azure's ``Invalid image URL.`` plus why this server refused the address and the
+    options that allow it (the code and JSON shape stay Azure's)."""
+    return f"Invalid image URL. {exc}, refused by this server; {_remedy(exc.host)}."
+
+
+def _warn_once(exc: FetchRefused, state: ServiceState) -> None:
+    """Log a refused host at WARNING the first time this process refuses it."""
+    host = exc.host.lower()
+    if host in state.refused_hosts:
+        return
+    if len(state.refused_hosts) >= MAX_REMEMBERED_HOSTS:
+        state.refused_hosts.clear()
+    state.refused_hosts.add(host)
+    log.warning("image URL refused: %s; %s", exc, _remedy(exc.host, "the server"))
+
+
+def _download_error(exc: FetchError, state: ServiceState):
     if isinstance(exc, FetchTooLarge):
         return image_too_big()
     if isinstance(exc, FetchRefused):
-        return invalid_url()
+        if not exc.kind:
+            return invalid_url()
+        _warn_once(exc, state)
+        return invalid_url(message=refusal_message(exc))
     if isinstance(exc, FetchStatus):
         return invalid_url(f"Response status code does not indicate success: {exc.status} "
                            f"({exc.reason}).")
@@ -88,14 +128,15 @@ def _download_error(exc: FetchError):
 
 
 async def fetch_image(url: object, state: ServiceState) -> bytes:
-    """Download the image at ``url`` under the service's policy (in a download thread)."""
+    """Download the image at ``url`` under the service's policy, in one of the process's
+    download slots (see ``DownloadSlots``) and within the policy's deadline."""
     if not isinstance(url, str) or not url.strip():
         raise invalid_url()
     try:
-        return await anyio.to_thread.run_sync(fetch_bytes, url.strip(), state.fetch_policy,
-                                              limiter=state.downloads)
+        async with state.downloads.hold(url.strip()):
+            return await fetch_bytes_async(url.strip(), state.fetch_policy)
     except FetchError as exc:
-        raise _download_error(exc) from None
+        raise _download_error(exc, state) from None
 
 
 def check_image_size(data: bytes) -> bytes:
@@ -120,3 +161,15 @@ async def request_image(request: Request, state: ServiceState) -> bytes:
     if body is None:
         raise invalid_body()
     return check_image_size(await fetch_image(body.get("url"), state))
+
+
+async def analyse_image(state: ServiceState, data: bytes, work: Callable[..., Result],
+                        *args: object) -> Result:
+    """Run ``work(*args)`` (the decoding and analysis of ``data``) in an inference thread
+    once the image's pixels, read from its header, fit the process's pixel budget; memory
+    is given back to the system when a burst of large images is over."""
+    # Off the event loop: a PNG's header may carry megabytes of compressed text to read.
+    pixels = await anyio.to_thread.run_sync(image_pixels, data)
+    async with state.pixels.hold(pixels):
+        return await anyio.to_thread.run_sync(state.trimmer.run, pixels, work, *args,
+                                              limiter=state.inference)

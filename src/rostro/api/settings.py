@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rostro.api.fetch import FetchPolicy
+from rostro.api.memory import DEFAULT_PIXEL_BUDGET
 
 ENVIRONMENT_VARIABLE = "ROSTRO_SERVICE_SETTINGS"
 
@@ -23,7 +24,10 @@ class ServiceSettings:
     cache (default ``$ROSTRO_MODELS`` or ``$ROSTRO_HOME/models``); ``allow_private_urls`` and
     ``allowed_hosts``: which image URLs may point at non-public addresses;
     ``inference_threads``: images analysed at once per process (0: one per CPU core);
-    ``download_threads``: image URLs fetched at once per process."""
+    ``download_threads``: image URLs fetched at once per process (``downloads_per_host`` of
+    them at most to one host); ``fetch_timeout``: seconds one image URL may take, connect,
+    headers and body together; ``pixel_budget``: pixels of images decoded and analysed at
+    once per process (memory)."""
 
     database: str | None = None
     models: str | None = None
@@ -31,11 +35,15 @@ class ServiceSettings:
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     inference_threads: int = 0
     download_threads: int = 32
+    downloads_per_host: int = 8
+    fetch_timeout: float = 10.0
+    pixel_budget: int = DEFAULT_PIXEL_BUDGET
 
     def fetch_policy(self) -> FetchPolicy:
         """Return the URL fetcher's policy for these settings."""
         return FetchPolicy(allow_private=self.allow_private_urls,
-                           allowed_hosts=frozenset(h.lower() for h in self.allowed_hosts))
+                           allowed_hosts=frozenset(h.lower() for h in self.allowed_hosts),
+                           total_timeout=self.fetch_timeout)
 
     def database_location(self) -> str | None:
         """The database to open: a path or a URL (None: the default)."""

@@ -15,6 +15,7 @@ import logging
 import os
 from datetime import datetime, timezone
 
+from rostro.api.memory import DEFAULT_PIXEL_BUDGET
 from rostro.store import resources as store_resources
 from rostro.store.db import open_database
 from rostro.store.tiers import DEFAULT_TIER, TIERS
@@ -25,6 +26,19 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 REQUIRED_MODELS = ("yunet", "sface", "tddfa", "tddfa-bfm")
+
+
+def positive(kind: type[int] | type[float]):
+    """An argparse type: a number of ``kind`` above zero."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above zero: {text!r}")
+        return value
+    return parse
 
 
 def endpoint_url(host: str, port: int) -> str:
@@ -56,21 +70,40 @@ def studio_banner(endpoint: str, new_password: str | None) -> str:
     return "\n".join(lines)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def proxy_options(trusted: list[str] | None) -> dict[str, object]:
+    """uvicorn's options for the proxies whose ``X-Forwarded-For``/``-Proto`` are believed.
+    None given: no forwarded header is read at all (uvicorn's own default trusts them from
+    127.0.0.1, which let any local client pick the address the sign-in throttle counts)."""
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted)}
 
-    from rostro.api.app import create_app
-    from rostro.api.settings import ENVIRONMENT_VARIABLE, ServiceSettings
-    from rostro.models.cache import ModelCache
-    from rostro.studio.accounts import ensure_admin
-    from rostro.vision.analyzer import Analyzer
 
-    settings = ServiceSettings(
+def service_settings(args: argparse.Namespace):
+    """The ServiceSettings that `rostro serve`'s options ask for."""
+    from rostro.api.settings import ServiceSettings
+
+    return ServiceSettings(
         database=args.database_url,
         allow_private_urls=args.allow_private_urls,
         allowed_hosts=tuple(args.allowed_hosts or ()),
         inference_threads=args.inference_threads,
+        fetch_timeout=args.fetch_timeout,
+        pixel_budget=args.pixel_budget,
     )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from rostro.api.app import create_app
+    from rostro.api.redaction import redact_root_handlers, uvicorn_log_config
+    from rostro.api.settings import ENVIRONMENT_VARIABLE
+    from rostro.models.cache import ModelCache
+    from rostro.studio.accounts import ensure_admin
+    from rostro.vision.analyzer import Analyzer
+
+    settings = service_settings(args)
     cache = ModelCache()
     for name in REQUIRED_MODELS:  # fail here, with the fixing command, not in a worker
         cache.require(name)
@@ -83,8 +116,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Created resource '{info.name}' ({info.tier}) in {database.location}")
     print(keys_and_endpoint(info, endpoint_url(args.host, args.port)), flush=True)
     print(studio_banner(endpoint_url(args.host, args.port), studio_password), flush=True)
+    redact_root_handlers()
     options = dict(host=args.host, port=args.port, log_level=args.log_level,
-                   access_log=args.access_log, timeout_keep_alive=30)
+                   access_log=args.access_log, timeout_keep_alive=30,
+                   log_config=uvicorn_log_config(), **proxy_options(args.forwarded_allow_ips))
     if args.workers > 1:
         os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
         uvicorn.run("rostro.api.app:app_from_environment", factory=True,
@@ -195,11 +230,23 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--allowed-hosts", nargs="+", metavar="HOST",
                        help="hosts (names or addresses) image URLs may use whatever they "
                             "resolve to")
+    serve.add_argument("--fetch-timeout", type=positive(float), default=10.0, metavar="SECONDS",
+                       help="longest an image URL may take to download, connect, headers "
+                            "and body together (default: 10)")
     serve.add_argument("--inference-threads", type=int, default=0, metavar="N",
                        help="images analysed at once per process (default: one per core)")
+    serve.add_argument("--pixel-budget", type=positive(int), default=DEFAULT_PIXEL_BUDGET, metavar="PIXELS",
+                       help="pixels of images decoded and analysed at once per process, "
+                            "which bounds their memory (default: two 4096x4096 photos)")
+    serve.add_argument("--forwarded-allow-ips", nargs="+", metavar="ADDRESS",
+                       help="reverse proxies (addresses or networks, e.g. 127.0.0.1 or "
+                            "10.0.0.0/8; * for any) whose X-Forwarded-For and "
+                            "X-Forwarded-Proto headers are believed; default none: the client "
+                            "is the connection's peer")
     serve.add_argument("--log-level", default="info",
                        choices=("critical", "error", "warning", "info", "debug"))
-    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log every request (subscription keys are redacted)")
     serve.set_defaults(handler=_serve)
 
     resources = commands.add_parser("resources", help="create and list Face resources")

@@ -446,19 +446,46 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _wild_dir(args: argparse.Namespace) -> Path | None:
+    """The mirror folder of the wild photos: --wild, else $ROSTRO_WILD (None: not measured)."""
+    value = args.wild or os.environ.get("ROSTRO_WILD")
+    return Path(value) if value else None
+
+
 def _run(args: argparse.Namespace) -> int:
     from rostro.config import rostro_home
+    from rostro.evaluation.wild import WILD_LABELS, WildDataMissing, evaluate_wild, format_wild
+    from rostro.vision.analyzer import open_analyzer
 
+    if args.data is None and _wild_dir(args) is None:
+        raise SystemExit("give --data (lab dev sets) and/or --wild (in-the-wild photos)")
+    analyzer = open_analyzer()
     cache = None if args.no_cache else (args.cache or rostro_home() / "attribute-features")
-    report = evaluate_attributes(args.data, cache=cache)
-    publish(report, format_report(report), args.json)
+    report = evaluate_attributes(args.data, analyzer, cache=cache) if args.data else {}
+    tables = [format_report(report)] if report else []
+    wild_dir = _wild_dir(args)
+    if wild_dir is not None:
+        try:
+            report["wild"] = evaluate_wild(wild_dir, analyzer, args.wild_labels or WILD_LABELS)
+        except WildDataMissing as err:
+            # The photos live outside the repository; without them the lab figures still stand.
+            log.warning("wild photos skipped: %s", err)
+        else:
+            tables.append(format_wild(report["wild"], report))
+    publish(report, "\n\n".join(tables), args.json)
     return 0
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("attributes", help="face attributes on age_gender, emotion, "
                                    "glasses and face_attributes (dev)")
-    parser.add_argument("--data", type=Path, required=True, help="the ../shared/eval folder")
+    parser.add_argument("--data", type=Path, help="the ../shared/eval folder (lab dev sets)")
+    parser.add_argument("--wild", help="folder of git mirrors holding the in-the-wild photos "
+                        "(training/wild/build.py; default $ROSTRO_WILD): adds the wild val and "
+                        "test columns (training/labels/wild.csv)")
+    parser.add_argument("--wild-labels", type=Path,
+                        help="another label file in wild.csv's format (default "
+                        "training/labels/wild.csv)")
     parser.add_argument("--json", help="also write the full report here")
     parser.add_argument("--cache", type=Path, help="feature cache folder "
                         "(default $ROSTRO_HOME/attribute-features)")

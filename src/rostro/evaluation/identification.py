@@ -6,8 +6,8 @@ the folder), as in ``../shared/eval/identity``.
 Protocol (docs/accuracy.md, "Identification"):
 
 - Every image goes through the engine as AddFace/Detect do: detect, keep the largest face,
-  embed it. The API's 36-px minimum face is *not* applied: the CMU photos are 128x120 with
-  faces of about 35 px, and this measures the engine on them.
+  embed it. The API's minimum face (30 px on Detect's rectangle) is *not* applied: the CMU
+  photos are 128x120 with faces of about 35 px, and this measures the engine on them.
 - Enrollment: for each identity, the first ``enroll`` images (by path) with a detected face.
   Training: each person's template, the unit mean of its enrolled embeddings (the same
   ``rostro.vision.templates`` the service trains with; ``--match face`` scores persons by

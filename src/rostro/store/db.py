@@ -1,16 +1,22 @@
 """Opening the database: a SQLite file by default, or a PostgreSQL server by URL.
 
 SQLite (``$ROSTRO_HOME/rostro.db`` unless told otherwise): WAL journal, foreign keys, one
-IMMEDIATE transaction per write. Several processes (server workers, CLI commands) may use the
-file at once: WAL lets readers run beside a writer, ``BEGIN IMMEDIATE`` takes the write lock
-up front so a read-then-write (count a call if under the limit) cannot interleave with
-another, and the busy timeout makes a second writer wait instead of failing.
+IMMEDIATE transaction per write, and ``synchronous=FULL``: every commit is on disk (the WAL
+fsynced) before the answer leaves, so an acknowledged write survives a power loss, not only a
+process crash (NORMAL, SQLite's WAL default, may lose the last commits to a power loss; the
+cost is one fsync per write, measured in docs/performance.md, "Durability"). Several
+processes (server workers, CLI commands) may use the file at once: WAL lets readers run
+beside a writer, ``BEGIN IMMEDIATE`` takes the write lock up front so a read-then-write
+(count a call if under the limit) cannot interleave with another, and the busy timeout makes
+a second writer wait instead of failing.
 
 PostgreSQL (``postgresql://user:password@host/dbname``, from ``$ROSTRO_DATABASE_URL`` or
 ``rostro serve --database-url``), for several server processes, on one machine or several,
 sharing one database. Every transaction first takes one transaction-level advisory lock, the
 counterpart of ``BEGIN IMMEDIATE``: transactions run one at a time, so the same
-read-then-write sequences stay exact across processes. See ``_postgresql_engine``.
+read-then-write sequences stay exact across processes. Commits wait for the server's WAL
+flush (``synchronous_commit=on`` is set per connection, whatever the server's default). See
+``_postgresql_engine``.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ def _sqlite_engine(path: Path) -> Engine:
         # Autocommit at the driver level: SQLAlchemy's "begin" event issues BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
                        f"busy_timeout={BUSY_TIMEOUT_MS}"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -86,7 +92,9 @@ def _postgresql_engine(url: URL) -> Engine:
     # ``lock_timeout`` is the counterpart of SQLite's busy timeout: a transaction waits at
     # most that long for the lock, then fails instead of hanging. Each process keeps up to 15
     # connections (PostgreSQL allows 100 by default).
-    options = f"-c lock_timeout={BUSY_TIMEOUT_MS}"
+    # synchronous_commit=on: an acknowledged write is on the server's disk even where the
+    # server's default was turned off for speed.
+    options = f"-c lock_timeout={BUSY_TIMEOUT_MS} -c synchronous_commit=on"
     given = url.query.get("options")  # the URL's own ?options=... are kept
     if given:
         options = " ".join([*([given] if isinstance(given, str) else given), options])

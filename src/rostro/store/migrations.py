@@ -19,7 +19,9 @@ from rostro.store.history import UsageError
 from rostro.store.models import (
     ApiKey, Base, FaceIdEntry, Resource, ResourceSettings, SchemaMigration, UsageCounter,
 )
-from rostro.store.studio import ResourceDescription, StudioAdmin, StudioSession
+from rostro.store.studio import (
+    ResourceDescription, SignInFailure, StudioAdmin, StudioSession,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ MIGRATIONS: list[Migration] = [
               create_tables(*groups.TABLES, *training.TABLES)),
     Migration(4, "per-resource settings (sensitive attributes on or off)",
               create_tables(ResourceSettings)),
+    Migration(5, "failed Studio sign-in attempts (one throttle for every process)",
+              create_tables(SignInFailure)),
 ]
 
 

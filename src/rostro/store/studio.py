@@ -4,6 +4,9 @@ One admin password (its scrypt hash, see ``rostro.studio.security``) and the ses
 opened. A session is stored by the SHA-256 of its cookie token, never the token itself, with
 the CSRF token its forms must carry. Changing the password ends every session.
 
+Failed sign-in attempts are kept here too (``SignInFailure``), so that every worker and
+process sharing the database shares one throttle (the policy is ``rostro.studio.throttle``).
+
 A resource's optional description (typed when it is created in the Studio, as in the Azure
 portal) lives in its own table so the resources table stays as the API uses it.
 """
@@ -14,7 +17,8 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Connection, Float, ForeignKey, Integer, LargeBinary, String, delete, insert, select, update,
+    Connection, Float, ForeignKey, Index, Integer, LargeBinary, String, delete, insert, select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +48,18 @@ class StudioSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class SignInFailure(Base):
+    """One failed (or not yet judged) sign-in attempt, counted under ``scope``: the client's
+    address (``address:...``) or the account (``account``)."""
+
+    __tablename__ = "studio_signin_failures"
+    __table_args__ = (Index("ix_studio_signin_failures_scope_time", "scope", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80))
+    attempted_at: Mapped[float] = mapped_column(Float)
 
 
 class ResourceDescription(Base):
@@ -122,3 +138,29 @@ def descriptions(connection: Connection) -> dict[int, str]:
     """Return every resource's description, by resource id."""
     return dict(connection.execute(
         select(ResourceDescription.resource_id, ResourceDescription.description)).all())
+
+
+def signin_failures(connection: Connection, scope: str, since: float) -> list[float]:
+    """Return the times of the failed attempts under ``scope`` since ``since``, oldest first."""
+    return list(connection.execute(
+        select(SignInFailure.attempted_at)
+        .where(SignInFailure.scope == scope, SignInFailure.attempted_at >= since)
+        .order_by(SignInFailure.attempted_at)).scalars())
+
+
+def record_signin_failure(connection: Connection, scopes: tuple[str, ...], now: float,
+                          keep: float) -> None:
+    """Count one failed attempt at ``now`` under each of ``scopes``; attempts older than
+    ``keep`` seconds are deleted on the way (the table holds one throttle window)."""
+    connection.execute(delete(SignInFailure).where(SignInFailure.attempted_at < now - keep))
+    connection.execute(insert(SignInFailure), [{"scope": scope, "attempted_at": now}
+                                               for scope in scopes])
+
+
+def forget_signin_failures(connection: Connection, scope: str, at: float | None = None) -> None:
+    """Delete the failed attempts counted under ``scope`` (only the one made ``at`` that time,
+    when given)."""
+    condition = SignInFailure.scope == scope
+    if at is not None:
+        condition = condition & (SignInFailure.attempted_at == at)
+    connection.execute(delete(SignInFailure).where(condition))

@@ -34,7 +34,7 @@ EN: dict[str, str] = {
                       "`rostro admin password`.",
     "login.wrong": "Wrong password.",
     "login.expired": "The sign-in form expired. Please try again.",
-    "login.locked": "Too many failed attempts. Wait a minute and try again.",
+    "login.locked": "Too many failed attempts. Wait a few minutes and try again.",
     "csrf.title": "Request refused",
     "csrf.message": "This form was not sent by this Studio page (missing or wrong security "
                     "token). Reload the page and try again.",
@@ -234,7 +234,7 @@ ES: dict[str, str] = {
                       "vez o ejecuta `rostro admin password`.",
     "login.wrong": "Contraseña incorrecta.",
     "login.expired": "El formulario de inicio de sesión caducó. Vuelve a intentarlo.",
-    "login.locked": "Demasiados intentos fallidos. Espera un minuto y vuelve a intentarlo.",
+    "login.locked": "Demasiados intentos fallidos. Espera unos minutos y vuelve a intentarlo.",
     "csrf.title": "Solicitud rechazada",
     "csrf.message": "Este formulario no lo envió una página de este Studio (falta el token de "
                     "seguridad o no es válido). Recarga la página y vuelve a intentarlo.",

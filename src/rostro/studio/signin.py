@@ -1,54 +1,35 @@
 """Sign-in, sign-out and the language switch.
 
 The sign-in form carries its own CSRF token (double-submitted: a cookie and a hidden field)
-since no session exists yet. Failed attempts are slowed down: after ``MAX_FAILURES`` in
-``FAILURE_WINDOW`` seconds from one address, that address waits ``LOCKOUT`` seconds (per
-process; state kept on the application, so a new application starts clean).
+since no session exists yet. Failed attempts are slowed down per address and per account by
+``rostro.studio.throttle`` (kept in the database: every worker and process shares it); a
+held-back attempt gets 429 with Retry-After and its password is not checked.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import deque
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rostro.studio import accounts
+from rostro.studio import accounts, throttle
 from rostro.studio.i18n import LANGUAGES, translator
 from rostro.studio.web import (
     LANG_COOKIE, LOGIN_COOKIE, PREFIX, SESSION_COOKIE, clear_cookie, database, language,
     local_path, open_page, redirect, render, same_origin, set_cookie,
 )
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = 300
-LOCKOUT = 60
-
 router = APIRouter(include_in_schema=False)
 
 
-def _failures(request: Request) -> dict[str, deque]:
-    state = request.app.state
-    if not hasattr(state, "studio_failures"):
-        state.studio_failures = {}
-    return state.studio_failures
-
-
-def _locked(request: Request, now: float) -> bool:
-    recent = _failures(request).get(request.client.host if request.client else "", deque())
-    while recent and recent[0] < now - FAILURE_WINDOW:
-        recent.popleft()
-    return len(recent) >= MAX_FAILURES and recent[-1] > now - LOCKOUT
-
-
-def _fail(request: Request, now: float) -> None:
-    _failures(request).setdefault(request.client.host if request.client else "",
-                                  deque(maxlen=MAX_FAILURES)).append(now)
+def _client(request: Request) -> str | None:
+    """The client's address: the peer, or what a trusted proxy forwarded (uvicorn replaces
+    the peer only for the proxies of ``rostro serve --forwarded-allow-ips``)."""
+    return request.client.host if request.client else None
 
 
 def _login_form(request: Request, status: int = 200, error: str | None = None,
@@ -89,15 +70,17 @@ async def login(request: Request) -> Response:
     if (not same_origin(request) or not isinstance(sent, str) or not expected
             or not hmac.compare_digest(sent.encode(), expected.encode())):
         return _login_form(request, 403, _t(lang, "login.expired"), next_path)
-    now = time.monotonic()
-    if _locked(request, now):
-        return _login_form(request, 429, _t(lang, "login.locked"), next_path)
+    attempt = await run_in_threadpool(throttle.reserve, database(request), _client(request))
+    if attempt.retry_after:
+        response = _login_form(request, 429, _t(lang, "login.locked"), next_path)
+        response.headers["Retry-After"] = str(attempt.retry_after)
+        return response
     password = form.get("password")
     signed = (await run_in_threadpool(accounts.sign_in, database(request), password)
               if isinstance(password, str) and password else None)
     if signed is None:
-        _fail(request, now)
         return _login_form(request, 401, _t(lang, "login.wrong"), next_path)
+    await run_in_threadpool(throttle.succeeded, database(request), _client(request), attempt)
     response = redirect(local_path(next_path))
     set_cookie(response, request, SESSION_COOKIE, signed.token, max_age=accounts.SESSION_TTL)
     clear_cookie(response, request, LOGIN_COOKIE)

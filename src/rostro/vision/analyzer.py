@@ -14,8 +14,9 @@ from rostro.vision.attributes import AttributeEngine
 from rostro.vision.detector import YuNetDetector
 from rostro.vision.embedder import SFaceEmbedder
 from rostro.vision.landmarks import TDDFALandmarker, azure_landmarks
+from rostro.vision.rectangle import reading_order, select_faces
 from rostro.vision.runtime import LoadOnce
-from rostro.vision.types import Detection, Face, Point
+from rostro.vision.types import Box, Detection, Face, Point
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ class Request:
     embedding: bool = False
     attributes: frozenset[str] = frozenset()  # see rostro.vision.attributes
     max_faces: int = MAX_FACES
-    min_face: float = 0.0  # faces whose shorter side is below this many pixels are dropped
+    min_face: float = 0.0  # faces whose rectangle's shorter side is below this are dropped
+    shape: str = "detection_01"  # the rectangle's shape (rostro.vision.rectangle.SHAPES)
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,22 @@ class Analyzer:
 
     def detect(self, image: np.ndarray, max_faces: int = MAX_FACES,
                min_face: float = 0.0) -> list[Detection]:
-        """Return detected faces in a BGR image, largest box first, at most ``max_faces``."""
+        """Return detected faces in a BGR image, largest detector box first (ties by top, then
+        left), at most ``max_faces``; ``min_face`` applies to the detector's box."""
         found = [d for d in self.detector.detect(image)
                  if min(d.box.width, d.box.height) >= min_face]
-        found.sort(key=lambda d: d.box.area, reverse=True)
-        return found[:max_faces]
+        order = reading_order([d.box for d in found])
+        return [found[i] for i in order[:max_faces]]
+
+    def locate(self, image: np.ndarray, shape: str = "detection_01", max_faces: int = MAX_FACES,
+               min_face: float = 0.0) -> list[tuple[Detection, Box]]:
+        """Return (detection, reported rectangle) pairs for a BGR image: the rectangle of
+        ``shape`` clipped to the image (rostro.vision.rectangle), faces whose rectangle's shorter
+        side is under ``min_face`` dropped, largest rectangle first (ties by top, then left),
+        then at most ``max_faces`` (rostro.vision.rectangle.select_faces)."""
+        height, width = image.shape[:2]
+        return select_faces(self.detector.detect(image), shape, width, height, max_faces,
+                            min_face)
 
     def embed(self, image: np.ndarray, detection: Detection,
               landmarks68: np.ndarray | None = None) -> np.ndarray:
@@ -111,9 +124,14 @@ class Analyzer:
         """
         return self.embedder.embed(image, detection, landmarks68)
 
-    def analyze_face(self, image: np.ndarray, detection: Detection, request: Request) -> Face:
-        """Compute what ``request`` asks for on one detected face."""
-        face = Face(detection=detection)
+    def analyze_face(self, image: np.ndarray, detection: Detection, request: Request,
+                     rectangle: Box | None = None) -> Face:
+        """Compute what ``request`` asks for on one detected face (reported at ``rectangle``).
+
+        Every model here works from the detector's own box and points, not from the reported
+        rectangle: the landmark fit's crop, the embedding's alignment and the attribute crops
+        were tuned on YuNet's box."""
+        face = Face(detection=detection, rectangle=rectangle)
         needs_pose = request.pose or "headPose" in request.attributes
         if request.landmarks or needs_pose:
             points, pose = self.landmarker.fit(image, detection.box)
@@ -132,10 +150,11 @@ class Analyzer:
         return face
 
     def analyze(self, image: np.ndarray, request: Request | None = None) -> list[Face]:
-        """Detect faces in a BGR image and analyse each as ``request`` asks; largest first."""
+        """Detect faces in a BGR image and analyse each as ``request`` asks; largest reported
+        rectangle first."""
         request = request or Request()
-        detections = self.detect(image, request.max_faces, request.min_face)
-        return [self.analyze_face(image, d, request) for d in detections]
+        located = self.locate(image, request.shape, request.max_faces, request.min_face)
+        return [self.analyze_face(image, d, request, rectangle) for d, rectangle in located]
 
 
 def open_analyzer(models_root: Path | None = None) -> Analyzer:

@@ -15,11 +15,12 @@ _TEXT_BG = (30, 30, 30)
 
 
 def annotate(image: np.ndarray, faces: Sequence[Face], labels: Sequence[str] | None = None) -> np.ndarray:
-    """Return a BGR copy of ``image`` with each face's box, landmarks and label drawn."""
+    """Return a BGR copy of ``image`` with each face's reported rectangle (the detector's box
+    when it has none), landmarks and label drawn."""
     canvas = image.copy()
     thickness = max(1, round(max(image.shape[:2]) / 400))
     for index, face in enumerate(faces):
-        box = face.box
+        box = face.rectangle if face.rectangle is not None else face.box
         top_left = (round(box.left), round(box.top))
         bottom_right = (round(box.left + box.width), round(box.top + box.height))
         cv2.rectangle(canvas, top_left, bottom_right, _BOX, thickness, cv2.LINE_AA)

@@ -65,9 +65,15 @@ class Detection:
 
 @dataclass(frozen=True)
 class Face:
-    """One analysed face. Optional parts are None when the request did not ask for them."""
+    """One analysed face. Optional parts are None when the request did not ask for them.
+
+    ``rectangle`` is the face's rectangle as reported (rostro.vision.rectangle: Azure's shape,
+    clipped to the image); ``box`` stays the detector's own box, which the models after the
+    detector were tuned on.
+    """
 
     detection: Detection
+    rectangle: Box | None = None
     landmarks: dict[str, Point] | None = None  # Azure's 27 names, in Azure's order
     landmarks68: tuple[Point, ...] | None = None
     pose: HeadPose | None = None
