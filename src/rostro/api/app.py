@@ -22,14 +22,14 @@ from starlette.requests import Request
 from rostro import __version__
 from rostro.api import openapi
 from rostro.api.errors import ApiError, bad_argument, invalid_body, method_not_allowed, not_found
-from rostro.api.fetch import DownloadSlots
-from rostro.api.memory import PixelBudget, tune_allocator
 from rostro.api.middleware import EdgeMiddleware
 from rostro.api.outcomes import OutcomeMiddleware
 from rostro.api.redaction import redact_root_handlers
-from rostro.api.settings import ServiceSettings
-from rostro.api.state import ServiceState
 from rostro.models.cache import ModelCache
+from rostro.service.memory import PixelBudget, tune_allocator
+from rostro.service.settings import ServiceSettings
+from rostro.service.state import ServiceState
+from rostro.service.url_fetch import DownloadSlots
 from rostro.store.db import open_database
 from rostro.vision.analyzer import Analyzer
 

@@ -21,7 +21,7 @@ from rostro.api.detect import RECOGNITION_MODELS
 from rostro.api.errors import ApiError, bad_argument, invalid_body
 from rostro.api.images import read_json_object
 from rostro.api.params import Query, QueryParam
-from rostro.api.state import service_state
+from rostro.service.state import service_state
 from rostro.store import groups
 from rostro.store.groups import ContainerRow, FaceRow, LimitReached, PersonRow
 from rostro.store.quotas import ContainerQuota, quota

@@ -16,7 +16,7 @@ from rostro.api.errors import bad_argument, image_too_big, invalid_image, unsupp
 from rostro.api.faces import ATTRIBUTE_FORMATTERS, detected_face
 from rostro.api.images import analyse_image, image_media_type, request_image
 from rostro.api.params import Query, QueryParam, parse_csv
-from rostro.api.state import ServiceState, service_state
+from rostro.service.state import ServiceState, service_state
 from rostro.store.faces import StoredFace, save_faces
 from rostro.store.resources import ResourceRef
 from rostro.vision.analyzer import MAX_FACES, Analyzer

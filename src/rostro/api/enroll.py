@@ -23,7 +23,7 @@ from rostro.api.detect import DETECTION_MODEL, minimum_face
 from rostro.api.errors import ApiError, bad_argument, image_too_big, invalid_image
 from rostro.api.images import analyse_image, request_image
 from rostro.api.params import Query, QueryParam
-from rostro.api.state import service_state
+from rostro.service.state import service_state
 from rostro.store.groups import NewFace
 from rostro.vision.analyzer import MAX_FACES, Analyzer
 from rostro.vision.errors import ImageError, ImageTooLarge

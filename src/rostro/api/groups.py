@@ -19,15 +19,16 @@ from rostro.api import containers as c
 from rostro.api.auth import authorize
 from rostro.api.containers import Kind
 from rostro.api.enroll import face_from_request, parse_add_face_params
-from rostro.api.galleries import TrainJob, gallery_files, run_training
 from rostro.api.images import image_media_type
-from rostro.api.state import service_state
 from rostro.api.versions import api_version, is_v12, mount
+from rostro.service.galleries import TrainJob, run_training
+from rostro.service.state import service_state
 from rostro.store import groups, training
 from rostro.store.errors import AlreadyExists
 from rostro.store.groups import LimitReached
 from rostro.store.quotas import FACES_PER_PERSON
 from rostro.store.resources import ResourceRef
+
 
 def ok() -> Response:
     """200 with an empty body (create, update, delete)."""
@@ -131,7 +132,7 @@ def container_routes(kind: Kind) -> APIRouter:
             groups.delete_container(connection, row.pk)
 
         await c.in_transaction(request, work)
-        gallery_files(request).discard(resource.name, kind.path, container_id)
+        service_state(request).gallery_files().discard(resource.name, kind.path, container_id)
         return ok()
 
     @router.get(f"/{kind.path}", name=f"{kind.code} - List",
@@ -169,7 +170,7 @@ def add_training_routes(router: APIRouter, kind: Kind, item: str) -> None:
         task = None
         if asked.start:
             task = BackgroundTask(run_training, TrainJob(
-                state.database, gallery_files(request), resource.name, kind, row.pk,
+                state.database, state.gallery_files(), resource.name, kind, row.pk,
                 row.container_id, asked.run))
         return Response(status_code=202, headers=headers, background=task)
 

@@ -16,13 +16,21 @@ import anyio.to_thread
 from starlette.requests import Request
 
 from rostro.api.errors import (
-    image_too_big, image_too_small, invalid_body, invalid_media_type, invalid_url,
+    image_too_big,
+    image_too_small,
+    invalid_body,
+    invalid_media_type,
+    invalid_url,
     json_parsing_error,
 )
-from rostro.api.fetch import (
-    FetchError, FetchRefused, FetchStatus, FetchTooLarge, fetch_bytes_async,
+from rostro.service.state import ServiceState
+from rostro.service.url_fetch import (
+    FetchError,
+    FetchRefused,
+    FetchStatus,
+    FetchTooLarge,
+    fetch_bytes_async,
 )
-from rostro.api.state import ServiceState
 from rostro.vision.image import image_pixels
 
 log = logging.getLogger(__name__)

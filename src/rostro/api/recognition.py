@@ -1,7 +1,7 @@
 """Face - Verify, Identify, Find Similar and Group: comparisons of faceIds (from Detect, kept
 in the faceId cache) with each other, with persons, and with face lists.
 
-Every score is ``rostro.api.confidence.confidence`` of a cosine similarity, so 0.5 is the
+Every score is ``rostro.service.matching.confidence`` of a cosine similarity, so 0.5 is the
 decision threshold everywhere. Identify and find similar against a large face list answer
 from the container's last training; a face list is searched as it is.
 """
@@ -15,15 +15,13 @@ from starlette.responses import JSONResponse
 
 from rostro.api import containers as c
 from rostro.api.auth import authorize
-from rostro.api.confidence import (
-    DECISION_CONFIDENCE, SAME_PERSON_COSINE, confidence, is_identical,
-)
 from rostro.api.containers import Kind
 from rostro.api.errors import ApiError, bad_argument, invalid_body
-from rostro.api.galleries import gallery_files, open_trained
-from rostro.api.state import service_state
 from rostro.api.versions import mount
 from rostro.search import Gallery
+from rostro.service.galleries import open_trained
+from rostro.service.matching import DECISION_CONFIDENCE, cluster, confidence, is_identical
+from rostro.service.state import service_state
 from rostro.store import faces as face_cache
 from rostro.store import groups, training
 from rostro.store.faces import StoredFace
@@ -141,7 +139,7 @@ async def trained_gallery(request: Request, resource: ResourceRef, kind: Kind,
                           container: groups.ContainerRow,
                           state: training.TrainingState) -> Gallery:
     database = service_state(request).database
-    files = gallery_files(request)
+    files = service_state(request).gallery_files()
     return await run_in_threadpool(open_trained, database, files, resource.name, kind,
                                    container, state)
 
@@ -303,32 +301,6 @@ async def find_similar(request: Request,
         if score >= floor and len(results) < k:
             results.append({field: identifier, "confidence": score})
     return JSONResponse(results)
-
-
-def cluster(embeddings: np.ndarray, threshold: float = SAME_PERSON_COSINE) -> list[list[int]]:
-    """Average-linkage agglomerative clustering of unit embeddings: clusters merge while the
-    mean cosine similarity between their members is at least ``threshold``. Returns clusters
-    as lists of row indices (each in input order)."""
-    n = len(embeddings)
-    sims = (embeddings @ embeddings.T).astype(np.float64)
-    np.fill_diagonal(sims, -np.inf)
-    members = [[i] for i in range(n)]
-    active = np.ones(n, bool)
-    while True:
-        masked = np.where(active[:, None] & active[None, :], sims, -np.inf)
-        flat = int(np.argmax(masked))
-        i, j = divmod(flat, n)
-        if masked[i, j] < threshold:
-            break
-        ni, nj = len(members[i]), len(members[j])
-        merged = (ni * sims[i] + nj * sims[j]) / (ni + nj)
-        sims[i, :] = merged
-        sims[:, i] = merged
-        sims[i, i] = -np.inf
-        members[i] = sorted(members[i] + members[j])
-        members[j] = []
-        active[j] = False
-    return [m for m in members if m]
 
 
 @family.post("/group", name="Group",
