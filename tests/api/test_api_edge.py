@@ -128,7 +128,7 @@ def test_server_error_is_json_with_request_id(tmp_path, caplog):
     from PIL import Image
     from skimage import data
 
-    from rostro.api.app import create_app
+    from rostro.server import create_app
     from rostro.service.settings import ServiceSettings
     from rostro.store.db import open_database
     from rostro.store.resources import create_resource

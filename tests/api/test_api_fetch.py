@@ -161,7 +161,7 @@ def test_timeout_answers_azure_download_error():
 def test_fetch_timeout_option_reaches_the_policy():
     """`rostro serve --fetch-timeout` -> settings (through the workers' JSON) -> policy."""
     from rostro.cli import build_parser
-    from rostro.cli.service import service_settings
+    from rostro.cli.service_cmd import service_settings
     from rostro.service.settings import ServiceSettings
 
     assert ServiceSettings().fetch_policy().total_timeout == 10.0

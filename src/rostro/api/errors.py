@@ -7,12 +7,19 @@ messages that are Rostro's own where Azure's exact text is unknown).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from rostro.api.versions import is_v12
+
+log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "apim-request-id"
 ERROR_CODE_HEADER = "x-ms-error-code"  # v1.2 and its previews only
@@ -143,3 +150,39 @@ def method_not_allowed(allow: str | None = None) -> ApiError:
 def internal_error(request_id: str) -> ApiError:
     return ApiError(500, "InternalServerError",
                     f"An internal server error occurred. Request id: {request_id}.")
+
+
+async def _api_error(request: Request, exc: ApiError):
+    return exc.response(request)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    if exc.status_code == 404:
+        return not_found().response(request)
+    if exc.status_code == 405:
+        return method_not_allowed((exc.headers or {}).get("Allow")).response(request)
+    return ApiError(exc.status_code, str(exc.status_code), str(exc.detail)).response(request)
+
+
+async def _database_value_error(request: Request, exc: DataError):
+    # A value the database refuses to store, e.g. text with a NUL character on PostgreSQL
+    # (SQLite stores it): the request's fault, not the server's. The transaction rolled back.
+    log.info("database refused a value: %s", exc.orig)
+    return bad_argument("Invalid argument: a value the database cannot store.").response(request)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError):
+    for error in exc.errors():
+        location = error.get("loc", ())
+        if location and location[0] in ("query", "path", "header") and len(location) > 1:
+            return bad_argument(f"Invalid argument {location[1]}.").response(request)
+    return invalid_body().response(request)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error the application raises in Azure's shape: ApiError as it is,
+    Starlette's 404/405, FastAPI's parameter validation and the database's refused values."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _database_value_error)

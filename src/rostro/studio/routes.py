@@ -1,4 +1,4 @@
-"""All Studio routes, under ``/studio`` (listed in ``rostro.api.app.ROUTERS``; none of them
+"""All Studio routes, under ``/studio`` (listed in ``rostro.server.ROUTERS``; none of them
 appears in the Face API's OpenAPI document)."""
 
 from __future__ import annotations
