@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from rostro.api.versions import is_v12
+from rostro.service.errors import NoFace, ServiceError, SeveralFaces, TargetOutsideImage
+from rostro.vision.errors import ImageError, ImageTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,22 @@ def image_too_small() -> ApiError:
 
 def image_too_big() -> ApiError:
     return ApiError(400, "InvalidImageSize", "Image size is too big.")
+
+
+def room_error(exc: ImageError | ServiceError) -> ApiError:
+    """Azure's answer to an error of the rooms below (an image that cannot be decoded, a
+    face that cannot be chosen): the one place these are mapped."""
+    if isinstance(exc, ImageTooLarge):
+        return image_too_big()
+    if isinstance(exc, ImageError):
+        return invalid_image()
+    if isinstance(exc, NoFace):
+        return ApiError(400, "InvalidImage", "No face detected in the image.")
+    if isinstance(exc, SeveralFaces):
+        return ApiError(400, "InvalidImage", "There is more than 1 face in the image.")
+    if isinstance(exc, TargetOutsideImage):
+        return bad_argument("Argument targetFace out of range.")
+    raise TypeError(f"no Azure error for {exc!r}") from exc
 
 
 def missing_key() -> ApiError:
