@@ -17,14 +17,14 @@ from fastapi import FastAPI
 
 from rostro import __version__
 from rostro.api import (
+    container_routes,
     detect,
     detect_v12,
     facelists,
-    groups,
     openapi,
     operations,
     recognition,
-    usage,
+    usage_routes,
 )
 from rostro.api.errors import install_error_handlers
 from rostro.api.middleware import EdgeMiddleware
@@ -45,10 +45,10 @@ ROUTERS = (
     detect.router,
     detect_v12.router,
     recognition.router,
-    groups.router,
+    container_routes.router,
     facelists.router,
     operations.router,
-    usage.router,
+    usage_routes.router,
     routes.router,  # the Studio
 )
 

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 
 from rostro.api.auth import authorize
 from rostro.api.errors import bad_argument, unsupported_feature
-from rostro.api.faces import ATTRIBUTE_FORMATTERS, detected_face
+from rostro.api.face_json import ATTRIBUTE_FORMATTERS, detected_face
 from rostro.api.images import analyse_image, image_media_type, request_image
 from rostro.api.params import Query, QueryParam, parse_csv
 from rostro.service.detection import DetectParams, analyze_image, remember_faces

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rostro.service.state import ServiceState
-from rostro.store.faces import StoredFace, save_faces
+from rostro.store.face_cache import StoredFace, save_faces
 from rostro.store.resources import ResourceRef
 from rostro.vision.analyzer import MAX_FACES, Analyzer
 from rostro.vision.analyzer import Request as AnalysisRequest

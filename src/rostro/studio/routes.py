@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rostro.studio import assets, resources, signin, tools
+from rostro.studio import assets, resource_pages, signin, tools
 
 router = APIRouter(include_in_schema=False)
-for module in (signin, resources, tools, assets):
+for module in (signin, resource_pages, tools, assets):
     router.include_router(module.router)

@@ -4,7 +4,7 @@ confirmation page).
 
 Everything goes through the same repository functions as ``rostro resources``, ``rostro keys``
 and ``rostro usage`` (``rostro.store.resources``, ``rostro.store.usage``); the only Studio
-addition is the resource's description (``rostro.store.studio``).
+addition is the resource's description (``rostro.store.studio_accounts``).
 """
 
 from __future__ import annotations
@@ -18,16 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from rostro.store import resources as store_resources
-from rostro.store import studio as store_studio
+from rostro.store import studio_accounts
 from rostro.store.errors import AlreadyExists, InvalidName, NotFound
 from rostro.store.history import minute_history
 from rostro.store.tiers import TIERS
 from rostro.store.usage import usage_report
 from rostro.studio.charts import minute_chart
 from rostro.studio.i18n import format_percent
-from rostro.studio.web import (
-    PREFIX, Page, database, login_redirect, open_form, open_page, redirect,
-)
+from rostro.studio.web import PREFIX, Page, database, login_redirect, open_form, open_page, redirect
 
 # Tiers offered when creating a resource (as in the portal); "unlimited" stays CLI-only.
 STUDIO_TIERS = ("F0", "S0")
@@ -42,7 +40,7 @@ def _utc(seconds: float) -> datetime:
 def _list_rows(db) -> list[dict]:
     with db.transaction() as connection:
         infos = store_resources.list_resources(connection)
-        notes = store_studio.descriptions(connection)
+        notes = studio_accounts.descriptions(connection)
         reports = {info.name: usage_report(connection, info.name) for info in infos}
     return [{
         "name": info.name, "tier": info.tier, "description": notes.get(info.id, ""),
@@ -77,7 +75,7 @@ def _render_list(page: Page, rows: list[dict], status: int = 200, error: str | N
 def _create(db, name: str, tier: str, description: str) -> None:
     with db.transaction() as connection:
         info = store_resources.create_resource(connection, name, tier)
-        store_studio.set_description(connection, info.id, description)
+        studio_accounts.set_description(connection, info.id, description)
 
 
 @router.post(PREFIX + "/resources")
@@ -108,7 +106,7 @@ def _resource(db, name: str):
     with db.transaction() as connection:
         info = store_resources.get_resource(connection, name)
         sensitive = store_resources.sensitive_attributes_enabled(connection, info.id)
-        return info, store_studio.descriptions(connection).get(info.id, ""), sensitive
+        return info, studio_accounts.descriptions(connection).get(info.id, ""), sensitive
 
 
 def _usage_context(page: Page, db, name: str) -> dict:
