@@ -24,8 +24,6 @@ from rostro.api.versions import api_version, is_v12, mount
 from rostro.service.galleries import TrainJob, run_training
 from rostro.service.state import service_state
 from rostro.store import groups, training
-from rostro.store.errors import AlreadyExists
-from rostro.store.groups import LimitReached
 from rostro.store.quotas import FACES_PER_PERSON
 from rostro.store.resources import ResourceRef
 
@@ -80,14 +78,10 @@ def container_routes(kind: Kind) -> APIRouter:
         model = containers.check_recognition_model(body.get("recognitionModel"))
 
         def work(connection):
-            try:
+            with containers.store_refusals(kind):
                 groups.create_container(connection, resource.id, kind.store_kind, container_id,
                                         name, user_data, model,
                                         containers.container_quota(resource, kind).containers)
-            except AlreadyExists:
-                raise kind.exists() from None
-            except LimitReached as exc:
-                raise containers.limit_error(kind, exc) from None
 
         await containers.in_transaction(request, work)
         return ok()
@@ -207,11 +201,9 @@ def person_routes(kind: Kind) -> APIRouter:
 
         def work(connection):
             row = containers.require_container(connection, resource, kind, container_id)
-            try:
+            with containers.store_refusals(kind):
                 return groups.create_person(connection, row.pk, name, user_data,
                                             containers.container_quota(resource, kind).persons)
-            except LimitReached as exc:
-                raise containers.limit_error(kind, exc) from None
 
         return JSONResponse({"personId": await containers.in_transaction(request, work)})
 
@@ -281,11 +273,9 @@ def person_routes(kind: Kind) -> APIRouter:
         def work(connection):
             row = containers.require_container(connection, resource, kind, container_id)
             found = containers.require_person(connection, row, person_id)
-            try:
+            with containers.store_refusals(kind):
                 return groups.add_face(connection, row.pk, new_face, person_pk=found.pk,
                                        person_limit=FACES_PER_PERSON)
-            except LimitReached as exc:
-                raise containers.limit_error(kind, exc) from None
 
         return JSONResponse({"persistedFaceId": await containers.in_transaction(request, work)})
 

@@ -17,7 +17,6 @@ from rostro.api.enroll import face_from_request, parse_add_face_params
 from rostro.api.images import image_media_type
 from rostro.api.versions import mount
 from rostro.store import groups
-from rostro.store.groups import LimitReached
 from rostro.store.resources import ResourceRef
 
 
@@ -40,11 +39,9 @@ def face_routes(kind: Kind) -> APIRouter:
 
         def work(connection):
             row = containers.require_container(connection, resource, kind, container_id)
-            try:
+            with containers.store_refusals(kind):
                 return groups.add_face(connection, row.pk, new_face,
                                        container_limit=containers.container_quota(resource, kind).faces)
-            except LimitReached as exc:
-                raise containers.limit_error(kind, exc) from None
 
         return JSONResponse({"persistedFaceId": await containers.in_transaction(request, work)})
 
