@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import functools
 import http.server
@@ -77,14 +78,31 @@ def test_unknown_attribute_is_an_error(photos, capsys):
     assert "accessory" in capsys.readouterr().err
 
 
-def test_url_source(photos, capsys):
+@pytest.fixture
+def photo_url(photos):
+    """The URL of astronaut.jpg on a local HTTP server serving ``photos``."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(photos))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/astronaut.jpg"
-        assert main(["detect", url]) == 0
-        assert len(json.loads(capsys.readouterr().out)) == 1
+        yield f"http://127.0.0.1:{server.server_address[1]}/astronaut.jpg"
     finally:
         server.shutdown()
+
+
+def test_url_source(photo_url, capsys):
+    assert main(["detect", photo_url]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1
+
+
+def test_url_fetch_from_a_thread_that_runs_an_event_loop(photo_url):
+    """A Jupyter kernel or Playwright's sync API runs an asyncio loop in the caller's thread,
+    where the blocking fetcher cannot start its own: it must still download."""
+    from rostro.api.fetch import FetchPolicy, fetch_bytes
+
+    async def call_blocking_fetch() -> bytes:
+        return fetch_bytes(photo_url, FetchPolicy(allow_private=True))
+
+    data = asyncio.run(call_blocking_fetch())
+    assert data[:2] == b"\xff\xd8"

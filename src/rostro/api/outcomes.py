@@ -3,7 +3,7 @@
 A pure ASGI middleware: it watches the status of each response and, when it is an error
 (4xx/5xx) and the request carried a known key (``request.state.resource``, set by
 ``rostro.api.auth``, with ``request.state.refused`` when the tier refused the call), counts it
-in ``rostro.store.history``. Successful answers cost nothing
+in ``rostro.store.history`` before the answer's first byte leaves. Successful answers cost nothing
 here: admitted calls are already counted by the tier check.
 """
 
@@ -37,21 +37,31 @@ class OutcomeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500  # what the client gets if the application raises
+        recorded = started = False
+
+        async def count(status: int) -> None:
+            nonlocal recorded
+            state = scope.get("state", {})
+            resource, refused = state.get("resource"), bool(state.get("refused"))
+            if recorded or resource is None or error_class(status, refused) is None:
+                return
+            recorded = True
+            service = getattr(scope["app"].state, "service", None)
+            if service is not None:
+                await run_in_threadpool(_record, service.database, resource.id, status, refused)
 
         async def watch(message: Message) -> None:
-            nonlocal status
+            # Counted before the answer leaves: a client that reads the usage page right after
+            # its error sees it counted (after the answer, a busy machine raced the reader).
+            nonlocal started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                started = True
+                await count(message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, watch)
-        finally:
-            state = scope.get("state", {})
-            resource, refused = state.get("resource"), bool(state.get("refused"))
-            if resource is not None and error_class(status, refused) is not None:
-                service = getattr(scope["app"].state, "service", None)
-                if service is not None:
-                    await run_in_threadpool(_record, service.database, resource.id, status,
-                                            refused)
+        except BaseException:
+            if not started:
+                await count(500)  # what the client gets when the application raises
+            raise

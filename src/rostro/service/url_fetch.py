@@ -13,9 +13,11 @@ bounds them per process and per host, so one slow server cannot take every slot.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -223,8 +225,15 @@ async def fetch_bytes_async(url: str, policy: FetchPolicy | None = None) -> byte
 
 
 def fetch_bytes(url: str, policy: FetchPolicy | None = None) -> bytes:
-    """``fetch_bytes_async`` for code without an event loop (the CLI)."""
-    return anyio.run(fetch_bytes_async, url, policy)
+    """``fetch_bytes_async`` for blocking callers (the CLI, a notebook cell). It runs its own
+    event loop: in this thread, or in a short-lived worker thread when this thread already
+    runs one (a Jupyter kernel, Playwright's sync API), where a second loop cannot start."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return anyio.run(fetch_bytes_async, url, policy)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, fetch_bytes_async, url, policy).result()
 
 
 class DownloadSlots:
