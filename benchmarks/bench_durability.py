@@ -31,7 +31,7 @@ import numpy as np
 from sqlalchemy import event
 
 from rostro.store.db import open_database
-from rostro.store.faces import StoredFace, save_faces
+from rostro.store.face_cache import StoredFace, save_faces
 from rostro.store.resources import ResourceRef, create_resource
 from rostro.store.usage import admit
 

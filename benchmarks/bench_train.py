@@ -1,7 +1,7 @@
 """Training benchmark: a large person group trained from the database, end to end.
 
 ``benchmarks/bench_search.py`` times ``Gallery.build`` on arrays in memory. This one times
-what ``POST /largepersongroups/{id}/train`` does in the service (``rostro.api.galleries.
+what ``POST /largepersongroups/{id}/train`` does in the service (``rostro.service.galleries.
 run_training``): read the faces' embeddings from SQLite, compute each person's template,
 build the gallery index (exact below 100,000 persons, HNSW above when FAISS is installed),
 save it, record the snapshot. It also times opening the snapshot again from its file and
@@ -46,9 +46,9 @@ import numpy as np  # noqa: E402
 from sqlalchemy import insert, select, update  # noqa: E402
 
 from rostro.api.containers import LARGE_PERSON_GROUP  # noqa: E402
-from rostro.api.galleries import TrainJob, open_trained, run_training  # noqa: E402
 from rostro.search import GalleryFiles  # noqa: E402
 from rostro.search.synthetic import clustered_gallery, probe_queries  # noqa: E402
+from rostro.service.galleries import TrainJob, open_trained, run_training  # noqa: E402
 from rostro.store import groups, training  # noqa: E402
 from rostro.store.db import open_database  # noqa: E402
 from rostro.store.groups import FaceContainer, PersistedFace, Person  # noqa: E402

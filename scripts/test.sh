@@ -11,4 +11,4 @@ done
 # One BLAS thread per process: tests run servers and models side by side on two cores, where
 # extra BLAS threads only contend (a gallery search or a head fit gets many times slower).
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=15 "$@"

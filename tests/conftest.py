@@ -71,3 +71,57 @@ def cameraman() -> np.ndarray:
 
     gray = data.camera()
     return np.ascontiguousarray(np.stack([gray] * 3, axis=-1))
+
+
+# Test tiers. Marks are added here, from what a test uses, so no test file has to remember
+# them: `-m "not slow"` is the quick run (see docs/development.md), `-m "not browser"` skips
+# Chromium, `-m "not postgres"` the PostgreSQL server, `-m "not models"` the model cache.
+# The quick run leaves these modules out: each took more than 20 s on the 2-core development
+# VM (per-module sums of a `--junitxml` run), or starts its own servers, browser, PostgreSQL,
+# converters or head fits. test_api_detect (21 s) stays in: it is the core of the contract.
+SLOW_MODULES = frozenset({
+    "tests/api/test_api_cli.py",
+    "tests/api/test_api_clients.py",
+    "tests/api/test_api_hostile.py",
+    "tests/api/test_api_openapi.py",
+    "tests/api/test_api_workers.py",
+    "tests/api/test_eval_client_flow.py",
+    "tests/api/test_postgres_service.py",
+    "tests/api/test_quickstarts.py",
+    "tests/api/test_recognition_api.py",
+    "tests/api/test_recognition_sdk.py",
+    "tests/api/test_recognition_v12.py",
+    "tests/api/test_api_tiers.py",
+    "tests/studio/test_studio_e2e.py",
+    "tests/studio/test_studio_http.py",
+    "tests/studio/test_studio_security.py",
+    "tests/test_attributes_heads.py",
+    "tests/test_convert.py",
+    "tests/test_convert_faceapi.py",
+    "tests/test_convert_keras.py",
+    "tests/test_eval_detection.py",
+    "tests/test_eval_identification.py",
+    "tests/test_eval_quality.py",
+    "tests/test_eval_verification.py",
+    "tests/test_eval_wild.py",
+    "tests/test_notebooks.py",
+    "tests/test_provisioning.py",
+    "tests/test_search.py",
+    "tests/test_tfjs_convert.py",
+})
+BROWSER_FIXTURES = frozenset({"browser", "page"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test ``models``, ``postgres``, ``browser`` and ``slow`` as it qualifies."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "models_root" in fixtures:
+            item.add_marker(pytest.mark.models)
+        if "postgres" in fixtures or params.get("database_location") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if Path(str(item.fspath)).relative_to(REPO).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

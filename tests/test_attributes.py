@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from rostro.api.faces import ATTRIBUTE_ORDER, face_attributes
+from rostro.api.face_json import ATTRIBUTE_ORDER, face_attributes
 from rostro.vision.analyzer import Analyzer, Request
 from rostro.vision.attributes import PROVIDERS, supported_attributes
 from rostro.vision.attributes.values import EMOTIONS
@@ -24,7 +24,7 @@ def astronaut_face(analyzer, astronaut):
 
 
 def test_every_engine_attribute_has_a_formatter():
-    from rostro.api.faces import ATTRIBUTE_FORMATTERS
+    from rostro.api.face_json import ATTRIBUTE_FORMATTERS
 
     assert set(PROVIDERS) <= set(ATTRIBUTE_FORMATTERS)
     assert {"age", "gender", "emotion", "glasses", "smile", "headPose"} <= supported_attributes()

@@ -99,7 +99,7 @@ def test_url_source(photo_url, capsys):
 def test_url_fetch_from_a_thread_that_runs_an_event_loop(photo_url):
     """A Jupyter kernel or Playwright's sync API runs an asyncio loop in the caller's thread,
     where the blocking fetcher cannot start its own: it must still download."""
-    from rostro.api.fetch import FetchPolicy, fetch_bytes
+    from rostro.service.url_fetch import FetchPolicy, fetch_bytes
 
     async def call_blocking_fetch() -> bytes:
         return fetch_bytes(photo_url, FetchPolicy(allow_private=True))

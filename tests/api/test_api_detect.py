@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from rostro.api.detect import AZURE_ATTRIBUTES, engine_attributes
-from rostro.api.faces import ATTRIBUTE_ORDER
+from rostro.api.face_json import ATTRIBUTE_ORDER
 
 SPEC_EXAMPLES = (Path(__file__).resolve().parents[3] / "shared" / "specs" / "face-v1.0"
                  / "specification" / "cognitiveservices" / "data-plane" / "Face" / "stable"
@@ -175,7 +175,7 @@ def test_makeup_on_v10_not_on_v12(service, images):
 
 def test_face_id_kept_with_ttl(service, images):
     from rostro.store.db import open_database
-    from rostro.store.faces import get_face
+    from rostro.store.face_cache import get_face
     from rostro.store.resources import get_resource
 
     response = service.detect("faceIdTimeToLive=60&recognitionModel=recognition_03",

@@ -122,13 +122,14 @@ def test_openapi_docs(service):
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 def test_server_error_is_json_with_request_id(tmp_path, caplog):
     """An engine failure reaches the client as a JSON 500 carrying the logged request id."""
-    from fastapi.testclient import TestClient
-    from skimage import data
-    from PIL import Image
     import io
 
-    from rostro.api.app import create_app
-    from rostro.api.settings import ServiceSettings
+    from fastapi.testclient import TestClient
+    from PIL import Image
+    from skimage import data
+
+    from rostro.server import create_app
+    from rostro.service.settings import ServiceSettings
     from rostro.store.db import open_database
     from rostro.store.resources import create_resource
 

@@ -1,4 +1,4 @@
-"""The safe URL fetcher (rostro.api.fetch) against a local HTTP server, and its address
+"""The safe URL fetcher (rostro.service.url_fetch) against a local HTTP server, and its address
 rules without any network (name resolution is faked)."""
 
 from __future__ import annotations
@@ -11,9 +11,15 @@ import anyio
 import httpx
 import pytest
 
-from rostro.api import fetch
-from rostro.api.fetch import (
-    FetchError, FetchPolicy, FetchRefused, FetchStatus, FetchTooLarge, fetch_bytes, is_public,
+from rostro.service import url_fetch
+from rostro.service.url_fetch import (
+    FetchError,
+    FetchPolicy,
+    FetchRefused,
+    FetchStatus,
+    FetchTooLarge,
+    fetch_bytes,
+    is_public,
 )
 
 LOCAL = FetchPolicy(allow_private=True)
@@ -23,7 +29,7 @@ def fake_resolver(monkeypatch, address: str) -> None:
     def getaddrinfo(host, port, *args, **kwargs):
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(url_fetch.socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.mark.parametrize("address,public", [
@@ -52,10 +58,10 @@ def test_name_resolving_to_private_address_is_refused(monkeypatch):
 def test_connection_is_pinned_to_the_checked_address(monkeypatch):
     fake_resolver(monkeypatch, "93.184.216.34")
     url = "https://images.example:8443/a/face.jpg?x=1"
-    address = fetch._target(url, FetchPolicy())
+    address = url_fetch._target(url, FetchPolicy())
     assert address == "93.184.216.34"
     with httpx.Client() as client:
-        request = fetch._request(client, url, address)
+        request = url_fetch._request(client, url, address)
     assert request.url.host == "93.184.216.34" and request.url.port == 8443
     assert request.url.path == "/a/face.jpg" and request.url.query == b"x=1"
     assert request.headers["host"] == "images.example:8443"
@@ -65,9 +71,9 @@ def test_connection_is_pinned_to_the_checked_address(monkeypatch):
 def test_allowed_hosts_skip_the_address_check(monkeypatch):
     fake_resolver(monkeypatch, "10.0.0.7")
     policy = FetchPolicy(allowed_hosts=frozenset({"images.internal"}))
-    assert fetch._target("http://images.internal/a.jpg", policy) is None
+    assert url_fetch._target("http://images.internal/a.jpg", policy) is None
     with pytest.raises(FetchRefused):
-        fetch._target("http://other.internal/a.jpg", policy)
+        url_fetch._target("http://other.internal/a.jpg", policy)
 
 
 def test_download_and_errors(image_server, images):
@@ -107,7 +113,7 @@ def test_read_timeout(image_server):
 ])
 def test_ipv6_forms_are_judged_by_their_ipv4_address(address, inner):
     ipv6 = ipaddress.ip_address(address)
-    assert fetch.embedded_ipv4(ipv6) == ipaddress.ip_address(inner)
+    assert url_fetch.embedded_ipv4(ipv6) == ipaddress.ip_address(inner)
     assert is_public(ipv6) is is_public(ipaddress.ip_address(inner))
 
 
@@ -136,7 +142,7 @@ def test_deadline_covers_trickling_headers(image_server):
     image_server.trickle_release.clear()
     started = time.monotonic()
     try:
-        with pytest.raises(fetch.FetchTimeout):
+        with pytest.raises(url_fetch.FetchTimeout):
             fetch_bytes(image_server.url("trickle/face.jpg"),
                         FetchPolicy(allow_private=True, total_timeout=1.0))
     finally:
@@ -147,16 +153,16 @@ def test_deadline_covers_trickling_headers(image_server):
 def test_timeout_answers_azure_download_error():
     from rostro.api.images import _download_error
 
-    error = _download_error(fetch.FetchTimeout("took longer than 10 s"), state=None)
+    error = _download_error(url_fetch.FetchTimeout("took longer than 10 s"), state=None)
     assert (error.status, error.code) == (400, "InvalidURL")
     assert error.message.endswith('"An error occurred while sending the request."')
 
 
 def test_fetch_timeout_option_reaches_the_policy():
     """`rostro serve --fetch-timeout` -> settings (through the workers' JSON) -> policy."""
-    from rostro.api.settings import ServiceSettings
     from rostro.cli import build_parser
-    from rostro.cli.service import service_settings
+    from rostro.cli.service_cmd import service_settings
+    from rostro.service.settings import ServiceSettings
 
     assert ServiceSettings().fetch_policy().total_timeout == 10.0
     settings = service_settings(build_parser().parse_args(["serve", "--fetch-timeout", "2.5"]))
@@ -167,7 +173,7 @@ def test_fetch_timeout_option_reaches_the_policy():
 
 def test_download_slots_bound_each_host():
     """A host gets at most ``per_host`` of the slots; others still get theirs."""
-    slots = fetch.DownloadSlots(total=4, per_host=2)
+    slots = url_fetch.DownloadSlots(total=4, per_host=2)
     inside: dict[str, int] = {"slow.example": 0, "other.example": 0}
     most: dict[str, int] = dict(inside)
     release = anyio.Event()

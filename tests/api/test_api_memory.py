@@ -1,11 +1,11 @@
-"""The memory bounds of the service (rostro.api.memory): the pixel budget holds and is fair,
+"""The memory bounds of the service (rostro.service.memory): the pixel budget holds and is fair,
 and the allocator calls are safe on any platform. No timing: behaviour only."""
 
 from __future__ import annotations
 
 import anyio
 
-from rostro.api.memory import PixelBudget, Trimmer, release_memory, tune_allocator
+from rostro.service.memory import PixelBudget, Trimmer, release_memory, tune_allocator
 
 LARGE = 4096 * 4096
 

@@ -15,14 +15,19 @@ import pytest
 from sqlalchemy import inspect
 
 from rostro.store import migrations
-from rostro.store.db import URL_VARIABLE, parse_location, open_database
+from rostro.store.db import URL_VARIABLE, open_database, parse_location
 from rostro.store.errors import AlreadyExists, InvalidName, NotFound, UnsupportedDatabase
-from rostro.store.faces import StoredFace, get_face, get_faces, purge_expired, save_faces
-from rostro.store.models import Base
+from rostro.store.face_cache import StoredFace, get_face, get_faces, purge_expired, save_faces
 from rostro.store.resources import (
-    authenticate, create_resource, ensure_default, get_resource, list_resources, regenerate_key,
+    authenticate,
+    create_resource,
+    ensure_default,
+    get_resource,
+    list_resources,
+    regenerate_key,
     set_tier,
 )
+from rostro.store.tables import Base
 from rostro.store.usage import admit, month_bounds, record_calls, usage_report
 
 

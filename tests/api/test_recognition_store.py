@@ -11,8 +11,13 @@ import numpy as np
 import pytest
 
 from rostro.api import containers
-from rostro.api.confidence import SAME_PERSON_COSINE, confidence, is_identical, similarity_for
-from rostro.api.recognition import cluster
+from rostro.service.matching import (
+    SAME_PERSON_COSINE,
+    cluster,
+    confidence,
+    is_identical,
+    similarity_for,
+)
 from rostro.store import groups, training
 from rostro.store.db import open_database
 from rostro.store.errors import AlreadyExists

@@ -13,11 +13,11 @@ import urllib.request
 
 import pytest
 import requests
+from studio_server import login, start, stop
 
 from rostro.store.db import open_database
-from rostro.store.studio import SignInFailure
+from rostro.store.studio_accounts import SignInFailure
 from rostro.studio import throttle
-from studio_server import login, start, stop
 
 
 @pytest.fixture(scope="module")

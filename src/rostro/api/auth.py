@@ -13,7 +13,7 @@ from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
 
 from rostro.api.errors import invalid_key, missing_key, quota_exceeded, rate_limited
-from rostro.api.state import service_state
+from rostro.service.state import service_state
 from rostro.store import resources, usage
 from rostro.store.resources import ResourceRef
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -21,8 +22,9 @@ from rostro.api.detect import RECOGNITION_MODELS
 from rostro.api.errors import ApiError, bad_argument, invalid_body
 from rostro.api.images import read_json_object
 from rostro.api.params import Query, QueryParam
-from rostro.api.state import service_state
+from rostro.service.state import service_state
 from rostro.store import groups
+from rostro.store.errors import AlreadyExists
 from rostro.store.groups import ContainerRow, FaceRow, LimitReached, PersonRow
 from rostro.store.quotas import ContainerQuota, quota
 from rostro.store.resources import ResourceRef
@@ -252,5 +254,13 @@ def container_quota(resource: ResourceRef, kind: Kind) -> ContainerQuota:
     return quota(resource.tier, kind.store_kind)
 
 
-def limit_error(kind: Kind, exc: LimitReached) -> ApiError:
-    return kind.quota_exceeded(exc.what)
+@contextmanager
+def store_refusals(kind: Kind) -> Iterator[None]:
+    """Azure's answers to the store's refusals in an operation on a ``kind`` container, mapped
+    here once: AlreadyExists is 409 <Kind>Exists, LimitReached 403 QuotaExceeded."""
+    try:
+        yield
+    except AlreadyExists:
+        raise kind.exists() from None
+    except LimitReached as exc:
+        raise kind.quota_exceeded(exc.what) from None

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from dataclasses import dataclass
-
-import numpy as np
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from rostro.api.auth import authorize
-from rostro.api.errors import bad_argument, image_too_big, invalid_image, unsupported_feature
-from rostro.api.faces import ATTRIBUTE_FORMATTERS, detected_face
+from rostro.api.errors import bad_argument, unsupported_feature
+from rostro.api.face_json import ATTRIBUTE_FORMATTERS, detected_face
 from rostro.api.images import analyse_image, image_media_type, request_image
 from rostro.api.params import Query, QueryParam, parse_csv
-from rostro.api.state import ServiceState, service_state
-from rostro.store.faces import StoredFace, save_faces
+from rostro.service.detection import DetectParams, analyze_image, remember_faces
+from rostro.service.state import service_state
 from rostro.store.resources import ResourceRef
-from rostro.vision.analyzer import MAX_FACES, Analyzer
-from rostro.vision.analyzer import Request as AnalysisRequest
 from rostro.vision.attributes import supported_attributes
-from rostro.vision.errors import ImageError, ImageTooLarge
-from rostro.vision.image import decode_image
-from rostro.vision.rectangle import minimum_face
-from rostro.vision.types import Face
 
 # Every attribute name Azure's v1.0 Detect accepts, in the spec's order.
 AZURE_ATTRIBUTES = (
@@ -74,19 +63,6 @@ DETECT_PARAMS = (RETURN_FACE_ID, RETURN_LANDMARKS, RETURN_ATTRIBUTES, RECOGNITIO
                  RETURN_RECOGNITION_MODEL, DETECTION_MODEL, FACE_ID_TTL)
 
 
-@dataclass(frozen=True)
-class DetectParams:
-    """The parsed query of one Detect call."""
-
-    return_face_id: bool = True
-    return_landmarks: bool = False
-    attributes: tuple[str, ...] = ()
-    recognition_model: str = "recognition_01"
-    return_recognition_model: bool = False
-    detection_model: str = "detection_01"
-    face_id_ttl: int = 86400
-
-
 def engine_attributes() -> frozenset[str]:
     """Attributes this installation can compute and spell the Azure way."""
     return supported_attributes() & frozenset(ATTRIBUTE_FORMATTERS)
@@ -133,40 +109,6 @@ def check_resource_allows(resource: ResourceRef, attributes: tuple[str, ...]) ->
     if asked and not resource.sensitive_attributes:
         raise unsupported_feature("Feature is not supported, missing approval for one or more "
                                   f"of the following features: {', '.join(asked)}.")
-
-
-def analyze_image(analyzer: Analyzer, data: bytes, params: DetectParams) -> list[Face]:
-    """Decode ``data`` and analyse it as ``params`` ask (runs in an inference thread)."""
-    try:
-        image = decode_image(data)
-    except ImageTooLarge:
-        raise image_too_big() from None
-    except ImageError:
-        raise invalid_image() from None
-    height, width = image.shape[:2]
-    request = AnalysisRequest(
-        landmarks=params.return_landmarks,
-        embedding=params.return_face_id,
-        attributes=frozenset(params.attributes),
-        max_faces=MAX_FACES,
-        min_face=minimum_face(width, height),
-        shape=params.detection_model,
-    )
-    return analyzer.analyze(image, request)
-
-
-def remember_faces(state: ServiceState, resource: ResourceRef, faces: list[Face],
-                   params: DetectParams) -> list[str]:
-    """Store each face's embedding under a new faceId for ``params.face_id_ttl`` seconds."""
-    now = time.time()
-    entries = [StoredFace(
-        face_id=str(uuid.uuid4()), resource_id=resource.id,
-        recognition_model=params.recognition_model, detection_model=params.detection_model,
-        embedding=np.asarray(face.embedding, dtype=np.float32), created_at=now,
-        expires_at=now + params.face_id_ttl) for face in faces]
-    with state.database.transaction() as connection:
-        save_faces(connection, entries, now)
-    return [entry.face_id for entry in entries]
 
 
 DETECT_EXAMPLE = [{

@@ -7,12 +7,21 @@ messages that are Rostro's own where Azure's exact text is unknown).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from rostro.api.versions import is_v12
+from rostro.service.errors import NoFace, ServiceError, SeveralFaces, TargetOutsideImage
+from rostro.vision.errors import ImageError, ImageTooLarge
+
+log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "apim-request-id"
 ERROR_CODE_HEADER = "x-ms-error-code"  # v1.2 and its previews only
@@ -95,6 +104,22 @@ def image_too_big() -> ApiError:
     return ApiError(400, "InvalidImageSize", "Image size is too big.")
 
 
+def room_error(exc: ImageError | ServiceError) -> ApiError:
+    """Azure's answer to an error of the rooms below (an image that cannot be decoded, a
+    face that cannot be chosen): the one place these are mapped."""
+    if isinstance(exc, ImageTooLarge):
+        return image_too_big()
+    if isinstance(exc, ImageError):
+        return invalid_image()
+    if isinstance(exc, NoFace):
+        return ApiError(400, "InvalidImage", "No face detected in the image.")
+    if isinstance(exc, SeveralFaces):
+        return ApiError(400, "InvalidImage", "There is more than 1 face in the image.")
+    if isinstance(exc, TargetOutsideImage):
+        return bad_argument("Argument targetFace out of range.")
+    raise TypeError(f"no Azure error for {exc!r}") from exc
+
+
 def missing_key() -> ApiError:
     return ApiError(401, "401", MISSING_KEY)
 
@@ -143,3 +168,39 @@ def method_not_allowed(allow: str | None = None) -> ApiError:
 def internal_error(request_id: str) -> ApiError:
     return ApiError(500, "InternalServerError",
                     f"An internal server error occurred. Request id: {request_id}.")
+
+
+async def _api_error(request: Request, exc: ApiError):
+    return exc.response(request)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    if exc.status_code == 404:
+        return not_found().response(request)
+    if exc.status_code == 405:
+        return method_not_allowed((exc.headers or {}).get("Allow")).response(request)
+    return ApiError(exc.status_code, str(exc.status_code), str(exc.detail)).response(request)
+
+
+async def _database_value_error(request: Request, exc: DataError):
+    # A value the database refuses to store, e.g. text with a NUL character on PostgreSQL
+    # (SQLite stores it): the request's fault, not the server's. The transaction rolled back.
+    log.info("database refused a value: %s", exc.orig)
+    return bad_argument("Invalid argument: a value the database cannot store.").response(request)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError):
+    for error in exc.errors():
+        location = error.get("loc", ())
+        if location and location[0] in ("query", "path", "header") and len(location) > 1:
+            return bad_argument(f"Invalid argument {location[1]}.").response(request)
+    return invalid_body().response(request)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error the application raises in Azure's shape: ApiError as it is,
+    Starlette's 404/405, FastAPI's parameter validation and the database's refused values."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _database_value_error)

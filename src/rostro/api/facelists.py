@@ -9,15 +9,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
 
-from rostro.api import containers as c
+from rostro.api import containers
 from rostro.api.auth import authorize
+from rostro.api.container_routes import container_routes, ok
 from rostro.api.containers import Kind
 from rostro.api.enroll import face_from_request, parse_add_face_params
-from rostro.api.groups import container_routes, ok
 from rostro.api.images import image_media_type
 from rostro.api.versions import mount
 from rostro.store import groups
-from rostro.store.groups import LimitReached
 from rostro.store.resources import ResourceRef
 
 
@@ -34,30 +33,28 @@ def face_routes(kind: Kind) -> APIRouter:
                        resource: ResourceRef = Depends(authorize)) -> JSONResponse:
         params = parse_add_face_params(request)
         image_media_type(request)
-        await c.in_transaction(
-            request, lambda conn: c.require_container(conn, resource, kind, container_id))
+        await containers.in_transaction(
+            request, lambda conn: containers.require_container(conn, resource, kind, container_id))
         new_face = await face_from_request(request, params)
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            try:
+            row = containers.require_container(connection, resource, kind, container_id)
+            with containers.store_refusals(kind):
                 return groups.add_face(connection, row.pk, new_face,
-                                       container_limit=c.container_quota(resource, kind).faces)
-            except LimitReached as exc:
-                raise c.limit_error(kind, exc) from None
+                                       container_limit=containers.container_quota(resource, kind).faces)
 
-        return JSONResponse({"persistedFaceId": await c.in_transaction(request, work)})
+        return JSONResponse({"persistedFaceId": await containers.in_transaction(request, work)})
 
     async def _face(request, resource, container_id, persisted_face_id, action):
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            face_id = c.parse_uuid(persisted_face_id, c.persisted_face_not_found)
+            row = containers.require_container(connection, resource, kind, container_id)
+            face_id = containers.parse_uuid(persisted_face_id, containers.persisted_face_not_found)
             found = groups.get_face(connection, row.pk, face_id)
             if found is None:
-                raise c.persisted_face_not_found()
+                raise containers.persisted_face_not_found()
             return action(connection, row, found)
 
-        return await c.in_transaction(request, work)
+        return await containers.in_transaction(request, work)
 
     @router.delete(face, name=f"{kind.code} - Delete Face", summary="Delete a persisted face")
     async def delete_face(request: Request, container_id: str, persisted_face_id: str,
@@ -74,25 +71,25 @@ def face_routes(kind: Kind) -> APIRouter:
                 summary="Persisted faces in persistedFaceId order (start, top)")
     async def list_faces(request: Request, container_id: str,
                          resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-        start, top = c.paging(request)
+        start, top = containers.paging(request)
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            return [c.face_json(f) for f in groups.list_faces(connection, row.pk, start, top)]
+            row = containers.require_container(connection, resource, kind, container_id)
+            return [containers.face_json(f) for f in groups.list_faces(connection, row.pk, start, top)]
 
-        return JSONResponse(await c.in_transaction(request, work))
+        return JSONResponse(await containers.in_transaction(request, work))
 
     @router.get(face, name=f"{kind.code} - Get Face", summary="A persisted face's userData")
     async def get_face(request: Request, container_id: str, persisted_face_id: str,
                        resource: ResourceRef = Depends(authorize)) -> JSONResponse:
         return JSONResponse(await _face(request, resource, container_id, persisted_face_id,
-                                        lambda _conn, _row, found: c.face_json(found)))
+                                        lambda _conn, _row, found: containers.face_json(found)))
 
     @router.patch(face, name=f"{kind.code} - Update Face", summary="Change a face's userData")
     async def update_face(request: Request, container_id: str, persisted_face_id: str,
                           resource: ResourceRef = Depends(authorize)) -> Response:
-        body = await c.json_body(request, required=False)
-        user_data = c.check_user_data(body.get("userData"), c.MAX_FACE_USER_DATA)
+        body = await containers.json_body(request, required=False)
+        user_data = containers.check_user_data(body.get("userData"), containers.MAX_FACE_USER_DATA)
         await _face(request, resource, container_id, persisted_face_id,
                     lambda conn, _row, found: groups.update_face(conn, found.pk, user_data))
         return ok()
@@ -101,7 +98,7 @@ def face_routes(kind: Kind) -> APIRouter:
 
 
 family = APIRouter()
-for _kind in (c.FACE_LIST, c.LARGE_FACE_LIST):
+for _kind in (containers.FACE_LIST, containers.LARGE_FACE_LIST):
     family.include_router(container_routes(_kind))
     family.include_router(face_routes(_kind))
 

@@ -16,13 +16,24 @@ import anyio.to_thread
 from starlette.requests import Request
 
 from rostro.api.errors import (
-    image_too_big, image_too_small, invalid_body, invalid_media_type, invalid_url,
+    image_too_big,
+    image_too_small,
+    invalid_body,
+    invalid_media_type,
+    invalid_url,
     json_parsing_error,
+    room_error,
 )
-from rostro.api.fetch import (
-    FetchError, FetchRefused, FetchStatus, FetchTooLarge, fetch_bytes_async,
+from rostro.service.errors import ServiceError
+from rostro.service.state import ServiceState
+from rostro.service.url_fetch import (
+    FetchError,
+    FetchRefused,
+    FetchStatus,
+    FetchTooLarge,
+    fetch_bytes_async,
 )
-from rostro.api.state import ServiceState
+from rostro.vision.errors import ImageError
 from rostro.vision.image import image_pixels
 
 log = logging.getLogger(__name__)
@@ -167,9 +178,13 @@ async def analyse_image(state: ServiceState, data: bytes, work: Callable[..., Re
                         *args: object) -> Result:
     """Run ``work(*args)`` (the decoding and analysis of ``data``) in an inference thread
     once the image's pixels, read from its header, fit the process's pixel budget; memory
-    is given back to the system when a burst of large images is over."""
+    is given back to the system when a burst of large images is over. Image and service
+    errors leave as Azure's (``room_error``)."""
     # Off the event loop: a PNG's header may carry megabytes of compressed text to read.
     pixels = await anyio.to_thread.run_sync(image_pixels, data)
     async with state.pixels.hold(pixels):
-        return await anyio.to_thread.run_sync(state.trimmer.run, pixels, work, *args,
-                                              limiter=state.inference)
+        try:
+            return await anyio.to_thread.run_sync(state.trimmer.run, pixels, work, *args,
+                                                  limiter=state.inference)
+        except (ImageError, ServiceError) as exc:
+            raise room_error(exc) from None

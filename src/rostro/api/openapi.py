@@ -23,7 +23,7 @@ import re
 
 from fastapi import FastAPI
 
-from rostro.api import containers as c
+from rostro.api import containers
 from rostro.api.enroll import ADD_FACE_PARAMS
 
 # Path parameters as Azure's specification names them (the handlers' Python names differ:
@@ -71,9 +71,9 @@ _UNDER_TRAINING = {"post /identify", "post /findsimilars"}
 
 
 _UUID = {"type": "string", "format": "uuid"}
-_NAME = {"type": "string", "minLength": 1, "maxLength": c.MAX_NAME}
-_USER_DATA = {"type": "string", "maxLength": c.MAX_USER_DATA}
-_FACE_USER_DATA = {"type": "string", "maxLength": c.MAX_FACE_USER_DATA}
+_NAME = {"type": "string", "minLength": 1, "maxLength": containers.MAX_NAME}
+_USER_DATA = {"type": "string", "maxLength": containers.MAX_USER_DATA}
+_FACE_USER_DATA = {"type": "string", "maxLength": containers.MAX_FACE_USER_DATA}
 _CONTAINER_ID = {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$"}
 
 
@@ -118,10 +118,10 @@ _BODIES = (
     ("post /{kind}/{id}(/persons/{id})?/persistedfaces", _IMAGE),
 )
 _QUERIES = (
-    ("get /{kind}", (c.START, c.TOP, c.RETURN_RECOGNITION_MODEL)),
-    ("get /{kind}/{id}", (c.RETURN_RECOGNITION_MODEL,)),
-    ("get /{kind}/{id}/persons", (c.START, c.TOP)),
-    ("get /{kind}/{id}/persistedfaces", (c.START, c.TOP)),
+    ("get /{kind}", (containers.START, containers.TOP, containers.RETURN_RECOGNITION_MODEL)),
+    ("get /{kind}/{id}", (containers.RETURN_RECOGNITION_MODEL,)),
+    ("get /{kind}/{id}/persons", (containers.START, containers.TOP)),
+    ("get /{kind}/{id}/persistedfaces", (containers.START, containers.TOP)),
     ("post /{kind}/{id}(/persons/{id})?/persistedfaces", ADD_FACE_PARAMS),
 )
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse
 
-from rostro.api import containers as c
+from rostro.api import containers
 from rostro.api.auth import authorize
+from rostro.api.container_routes import timestamp
 from rostro.api.errors import ApiError
-from rostro.api.groups import timestamp
 from rostro.api.versions import V10, is_v12, mount
 from rostro.store import training
 from rostro.store.resources import ResourceRef
@@ -51,8 +51,8 @@ operations = APIRouter(tags=["Operations"])
                 summary="Status of a long-running operation (training)")
 async def get_operation(request: Request, operation_id: str,
                         resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-    operation_id = c.parse_uuid(operation_id, operation_not_found)
-    state = await c.in_transaction(
+    operation_id = containers.parse_uuid(operation_id, operation_not_found)
+    state = await containers.in_transaction(
         request, lambda conn: training.get_operation(conn, resource.id, operation_id))
     if state is None:
         raise operation_not_found()

@@ -1,7 +1,7 @@
 """Face - Verify, Identify, Find Similar and Group: comparisons of faceIds (from Detect, kept
 in the faceId cache) with each other, with persons, and with face lists.
 
-Every score is ``rostro.api.confidence.confidence`` of a cosine similarity, so 0.5 is the
+Every score is ``rostro.service.matching.confidence`` of a cosine similarity, so 0.5 is the
 decision threshold everywhere. Identify and find similar against a large face list answer
 from the container's last training; a face list is searched as it is.
 """
@@ -13,20 +13,17 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from rostro.api import containers as c
+from rostro.api import containers
 from rostro.api.auth import authorize
-from rostro.api.confidence import (
-    DECISION_CONFIDENCE, SAME_PERSON_COSINE, confidence, is_identical,
-)
 from rostro.api.containers import Kind
 from rostro.api.errors import ApiError, bad_argument, invalid_body
-from rostro.api.galleries import gallery_files, open_trained
-from rostro.api.state import service_state
 from rostro.api.versions import mount
 from rostro.search import Gallery
-from rostro.store import faces as face_cache
-from rostro.store import groups, training
-from rostro.store.faces import StoredFace
+from rostro.service.galleries import open_trained
+from rostro.service.matching import DECISION_CONFIDENCE, cluster, confidence, is_identical
+from rostro.service.state import service_state
+from rostro.store import face_cache, groups, training
+from rostro.store.face_cache import StoredFace
 from rostro.store.resources import ResourceRef
 from rostro.vision.templates import template
 
@@ -74,7 +71,7 @@ def face_list_empty() -> ApiError:
 # ---------------------------------------------------------------------------- bodies
 
 def face_id(value: object) -> str:
-    return c.parse_uuid(value, face_id_invalid)
+    return containers.parse_uuid(value, face_id_invalid)
 
 
 def face_id_list(value: object, low: int, high: int) -> list[str]:
@@ -113,7 +110,7 @@ def person_group_kind(body: dict) -> tuple[Kind, str]:
         raise group_ids_both()
     if small is None and large is None:
         raise group_ids_none()
-    kind, value = (c.PERSON_GROUP, small) if small is not None else (c.LARGE_PERSON_GROUP, large)
+    kind, value = (containers.PERSON_GROUP, small) if small is not None else (containers.LARGE_PERSON_GROUP, large)
     if not isinstance(value, str):
         raise invalid_body()
     return kind, value
@@ -141,7 +138,7 @@ async def trained_gallery(request: Request, resource: ResourceRef, kind: Kind,
                           container: groups.ContainerRow,
                           state: training.TrainingState) -> Gallery:
     database = service_state(request).database
-    files = gallery_files(request)
+    files = service_state(request).gallery_files()
     return await run_in_threadpool(open_trained, database, files, resource.name, kind,
                                    container, state)
 
@@ -166,7 +163,7 @@ family = APIRouter(tags=["Face"])
 @family.post("/verify", name="Verify",
              summary="Whether two faces, or a face and a person, are the same person")
 async def verify(request: Request, resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-    body = await c.json_body(request)
+    body = await containers.json_body(request)
     if "faceId1" in body or "faceId2" in body:
         ids = [face_id(body.get("faceId1")), face_id(body.get("faceId2"))]
 
@@ -175,7 +172,7 @@ async def verify(request: Request, resource: ResourceRef = Depends(authorize)) -
             by_id = {f.face_id: f for f in faces}
             return float(np.dot(by_id[ids[0]].embedding, by_id[ids[1]].embedding))
 
-        similarity = await c.in_transaction(request, work)
+        similarity = await containers.in_transaction(request, work)
     else:
         query_id = face_id(body.get("faceId"))
         kind, group_id = person_group_kind(body)
@@ -183,16 +180,16 @@ async def verify(request: Request, resource: ResourceRef = Depends(authorize)) -
 
         def work(connection):
             query = cached_faces(connection, resource, [query_id])[0]
-            container = c.require_container(connection, resource, kind, group_id)
+            container = containers.require_container(connection, resource, kind, group_id)
             if query.recognition_model != container.recognition_model:
                 raise incompatible_model()
-            person = c.require_person(connection, container, person_id)
+            person = containers.require_person(connection, container, person_id)
             embeddings = groups.person_embeddings(connection, person.pk)
             if len(embeddings) == 0:
                 return 0.0  # a person without faces matches nothing
             return float(np.dot(template(embeddings.vectors), query.embedding))
 
-        similarity = await c.in_transaction(request, work)
+        similarity = await containers.in_transaction(request, work)
     score = confidence(similarity)
     return JSONResponse({"isIdentical": is_identical(score), "confidence": score})
 
@@ -200,7 +197,7 @@ async def verify(request: Request, resource: ResourceRef = Depends(authorize)) -
 @family.post("/identify", name="Identify",
              summary="The persons of a trained (large) person group that 1-10 faces may be")
 async def identify(request: Request, resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-    body = await c.json_body(request)
+    body = await containers.json_body(request)
     ids = face_id_list(body.get("faceIds"), 1, MAX_IDENTIFY_FACES)
     kind, group_id = person_group_kind(body)
     k = integer(body, "maxNumOfCandidatesReturned", 1, 1, MAX_IDENTIFY_CANDIDATES)
@@ -209,17 +206,17 @@ async def identify(request: Request, resource: ResourceRef = Depends(authorize))
 
     def load(connection):
         faces = cached_faces(connection, resource, ids)
-        container = c.require_container(connection, resource, kind, group_id)
+        container = containers.require_container(connection, resource, kind, group_id)
         if faces[0].recognition_model != container.recognition_model:
             raise incompatible_model()
         return faces, container, require_trained(connection, kind, container)
 
-    faces, container, state = await c.in_transaction(request, load)
+    faces, container, state = await containers.in_transaction(request, load)
     gallery = await trained_gallery(request, resource, kind, container, state)
     fetch = k + container.removed_since_train
     hits = await run_in_threadpool(gallery.identify, vectors(faces), fetch)
     wanted = sorted({int(p) for h in hits for p in h.ids.tolist()})
-    alive = await c.in_transaction(
+    alive = await containers.in_transaction(
         request, lambda conn: groups.persons_by_pk(conn, container.pk, wanted))
     results = []
     for face, found in zip(faces, hits, strict=True):
@@ -236,7 +233,7 @@ async def identify(request: Request, resource: ResourceRef = Depends(authorize))
              summary="Faces similar to a face among faceIds, a face list or a large face list")
 async def find_similar(request: Request,
                        resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-    body = await c.json_body(request)
+    body = await containers.json_body(request)
     query_id = face_id(body.get("faceId"))
     sources = [name for name in ("faceIds", "faceListId", "largeFaceListId") if name in body]
     if len(sources) != 1:
@@ -259,16 +256,16 @@ async def find_similar(request: Request,
             sims = vectors([by_id[i] for i in candidates]) @ by_id[query_id].embedding
             return [("faceId", i, float(s)) for i, s in zip(candidates, sims, strict=True)]
 
-        scored = await c.in_transaction(request, work)
+        scored = await containers.in_transaction(request, work)
     else:
-        kind = c.FACE_LIST if source == "faceListId" else c.LARGE_FACE_LIST
+        kind = containers.FACE_LIST if source == "faceListId" else containers.LARGE_FACE_LIST
         list_id = body[source]
         if not isinstance(list_id, str):
             raise invalid_body()
 
         def load(connection):
             query = cached_faces(connection, resource, [query_id])[0]
-            container = c.require_container(connection, resource, kind, list_id)
+            container = containers.require_container(connection, resource, kind, list_id)
             if query.recognition_model != container.recognition_model:
                 raise incompatible_model()
             if not kind.needs_training:
@@ -276,12 +273,12 @@ async def find_similar(request: Request,
                 return query, container, None, faces
             return query, container, require_trained(connection, kind, container), None
 
-        query, container, state, current = await c.in_transaction(request, load)
+        query, container, state, current = await containers.in_transaction(request, load)
         if state is None:  # a face list: search its faces as they are
             if len(current) == 0:
                 raise face_list_empty()
             sims = current.vectors @ query.embedding
-            names = await c.in_transaction(request, lambda conn: groups.faces_by_pk(
+            names = await containers.in_transaction(request, lambda conn: groups.faces_by_pk(
                 conn, container.pk, current.face_pks.tolist()))
             scored = [("persistedFaceId", names[int(pk)], float(s))
                       for pk, s in zip(current.face_pks, sims, strict=True)]
@@ -292,7 +289,7 @@ async def find_similar(request: Request,
                     if len(gallery) else [])
             found = hits[0] if hits else None
             pks = [int(pk) for pk in found.ids.tolist()] if found is not None else []
-            names = await c.in_transaction(
+            names = await containers.in_transaction(
                 request, lambda conn: groups.faces_by_pk(conn, container.pk, pks))
             scored = [("persistedFaceId", names[int(pk)], float(s))
                       for pk, s in (found or []) if int(pk) in names]
@@ -305,38 +302,12 @@ async def find_similar(request: Request,
     return JSONResponse(results)
 
 
-def cluster(embeddings: np.ndarray, threshold: float = SAME_PERSON_COSINE) -> list[list[int]]:
-    """Average-linkage agglomerative clustering of unit embeddings: clusters merge while the
-    mean cosine similarity between their members is at least ``threshold``. Returns clusters
-    as lists of row indices (each in input order)."""
-    n = len(embeddings)
-    sims = (embeddings @ embeddings.T).astype(np.float64)
-    np.fill_diagonal(sims, -np.inf)
-    members = [[i] for i in range(n)]
-    active = np.ones(n, bool)
-    while True:
-        masked = np.where(active[:, None] & active[None, :], sims, -np.inf)
-        flat = int(np.argmax(masked))
-        i, j = divmod(flat, n)
-        if masked[i, j] < threshold:
-            break
-        ni, nj = len(members[i]), len(members[j])
-        merged = (ni * sims[i] + nj * sims[j]) / (ni + nj)
-        sims[i, :] = merged
-        sims[:, i] = merged
-        sims[i, i] = -np.inf
-        members[i] = sorted(members[i] + members[j])
-        members[j] = []
-        active[j] = False
-    return [m for m in members if m]
-
-
 @family.post("/group", name="Group",
              summary="Divide 2-1000 faces into groups of the same person, plus a messyGroup")
 async def group(request: Request, resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-    body = await c.json_body(request)
+    body = await containers.json_body(request)
     ids = face_id_list(body.get("faceIds"), 2, MAX_GROUP_FACES)
-    faces = await c.in_transaction(request, lambda conn: cached_faces(conn, resource, ids))
+    faces = await containers.in_transaction(request, lambda conn: cached_faces(conn, resource, ids))
     clusters = await run_in_threadpool(cluster, vectors(faces))
     groups_found = sorted((m for m in clusters if len(m) > 1), key=lambda m: (-len(m), m[0]))
     messy = sorted(m[0] for m in clusters if len(m) == 1)

@@ -1,4 +1,5 @@
-"""The ``rostro`` command. Each command group lives in its own module and registers itself.
+"""The ``rostro`` command. Each command group lives in its own module (``*_cmd``) and adds
+its subcommands to the parser through ``add_commands(subparsers)``.
 
 The commands are thin: they parse arguments, call the same functions the HTTP API uses and
 print. Errors a user can fix are printed as one line to stderr with a non-zero exit code.
@@ -7,21 +8,20 @@ print. Errors a user can fix are printed as one line to stderr with a non-zero e
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
 
-from rostro import __version__
+# One BLAS thread, set before numpy loads (the command modules below import it): requests and
+# models run in parallel already, and on two cores a second BLAS thread made one gallery
+# search 30-90x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-# Modules with ``add_commands(subparsers)``.
-COMMAND_MODULES = (
-    "rostro.cli.models",
-    "rostro.cli.detect",
-    "rostro.cli.eval",
-    "rostro.cli.service",
-    "rostro.cli.studio",
-)
+from rostro import __version__  # noqa: E402
+from rostro.cli import detect_cmd, eval_cmd, models_cmd, service_cmd, studio_cmd  # noqa: E402
+
+# The command modules, in the order ``rostro --help`` lists their commands.
+COMMAND_MODULES = (models_cmd, detect_cmd, eval_cmd, service_cmd, studio_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,21 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rostro {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in modules(COMMAND_MODULES):
+    for module in COMMAND_MODULES:
         module.add_commands(commands)
     return parser
 
 
-def modules(names: tuple[str, ...]) -> list:
-    """Import the named command modules, in order."""
-    return [importlib.import_module(name) for name in names]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run ``rostro`` with ``argv`` (default: the process arguments); return the exit code."""
-    # One BLAS thread, set before numpy loads: requests and models run in parallel already,
-    # and on two cores a second BLAS thread made one gallery search 30-90x slower.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from rostro.evaluation import markdown_table, publish
 from rostro.evaluation.metrics import wilson_interval
 from rostro.vision.image import read_image
 from rostro.vision.templates import templates
-from rostro.evaluation import markdown_table, publish
 
 ENROLL = 2
 DECISION_CONFIDENCE = 0.5
@@ -81,7 +81,7 @@ def embed_all(analyzer, folder: Path, items: list[Labelled],
 def identify(items: list[Labelled], embeddings: dict[str, np.ndarray | None],
              enroll: int = ENROLL, match: str = "template") -> list[Outcome]:
     """Enroll ``enroll`` images per identity, identify the rest (see the module doc)."""
-    from rostro.api.confidence import confidence  # the service's mapping
+    from rostro.service.matching import confidence  # the service's mapping
 
     by_identity: dict[str, list[Labelled]] = defaultdict(list)
     for item in sorted(items, key=lambda i: i.path):

@@ -35,7 +35,7 @@ from sqlalchemy.exc import ArgumentError
 from rostro.config import rostro_home
 from rostro.store.errors import UnsupportedDatabase
 from rostro.store.migrations import migrate
-from rostro.store.models import SchemaMigration
+from rostro.store.tables import SchemaMigration
 
 log = logging.getLogger(__name__)
 

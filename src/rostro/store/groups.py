@@ -21,13 +21,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import (
-    Connection, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-    case, delete, func, insert, select, update,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rostro.store.errors import AlreadyExists, StoreError
-from rostro.store.models import Base, SortedString
+from rostro.store.tables import Base, SortedString
 
 PERSON_GROUP = "persongroup"
 LARGE_PERSON_GROUP = "largepersongroup"

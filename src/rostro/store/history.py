@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rostro.store.models import Base, WholeSeconds
+from rostro.store.tables import Base, WholeSeconds
 from rostro.store.usage import MINUTE_HISTORY
 
 ERROR_CLASSES = ("client", "throttled", "server")

@@ -16,11 +16,20 @@ from sqlalchemy import Connection, insert, select
 
 from rostro.store import groups, training
 from rostro.store.history import UsageError
-from rostro.store.models import (
-    ApiKey, Base, FaceIdEntry, Resource, ResourceSettings, SchemaMigration, UsageCounter,
+from rostro.store.studio_accounts import (
+    ResourceDescription,
+    SignInFailure,
+    StudioAdmin,
+    StudioSession,
 )
-from rostro.store.studio import (
-    ResourceDescription, SignInFailure, StudioAdmin, StudioSession,
+from rostro.store.tables import (
+    ApiKey,
+    Base,
+    FaceIdEntry,
+    Resource,
+    ResourceSettings,
+    SchemaMigration,
+    UsageCounter,
 )
 
 log = logging.getLogger(__name__)

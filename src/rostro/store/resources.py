@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from rostro.store.errors import AlreadyExists, InvalidName, NotFound
-from rostro.store.models import ApiKey, Resource, ResourceSettings
+from rostro.store.tables import ApiKey, Resource, ResourceSettings
 from rostro.store.tiers import DEFAULT_TIER, TIERS
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,63}$")

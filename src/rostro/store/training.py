@@ -21,11 +21,20 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Boolean, Connection, Float, ForeignKey, Integer, String, Text, insert, select, update,
+    Boolean,
+    Connection,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    insert,
+    select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rostro.store.models import Base
+from rostro.store.tables import Base
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"

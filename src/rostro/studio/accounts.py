@@ -1,5 +1,5 @@
 """The operator's password and sign-in sessions (hashing, tokens; storage in
-``rostro.store.studio``).
+``rostro.store.studio_accounts``).
 
 The password is hashed with scrypt (N=2**14, r=8, p=1, 16-byte salt) and stored as
 ``scrypt$N$r$p$salt$hash`` (base64). A session is a 32-byte random token: the browser keeps
@@ -15,9 +15,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from rostro.store import studio as store
+from rostro.store import studio_accounts
 from rostro.store.db import Database
-from rostro.store.studio import SessionInfo
+from rostro.store.studio_accounts import SessionInfo
 
 SESSION_TTL = 12 * 3600  # seconds a sign-in lasts
 MIN_PASSWORD_LENGTH = 8
@@ -65,10 +65,10 @@ def token_hash(token: str) -> bytes:
 def ensure_admin(database: Database) -> str | None:
     """Create the admin password if there is none yet; return it (to print once) or None."""
     with database.transaction() as connection:
-        if store.admin_password_hash(connection) is not None:
+        if studio_accounts.admin_password_hash(connection) is not None:
             return None
         password = new_password()
-        store.set_admin_password_hash(connection, hash_password(password))
+        studio_accounts.set_admin_password_hash(connection, hash_password(password))
     return password
 
 
@@ -78,12 +78,12 @@ def change_password(database: Database, password: str) -> None:
         raise PasswordRejected(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     hashed = hash_password(password)
     with database.transaction() as connection:
-        store.set_admin_password_hash(connection, hashed)
+        studio_accounts.set_admin_password_hash(connection, hashed)
 
 
 def has_admin(database: Database) -> bool:
     with database.transaction() as connection:
-        return store.admin_password_hash(connection) is not None
+        return studio_accounts.admin_password_hash(connection) is not None
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,12 @@ class SignedIn:
 def sign_in(database: Database, password: str) -> SignedIn | None:
     """Open a session if ``password`` is the admin password; None otherwise."""
     with database.transaction() as connection:
-        stored = store.admin_password_hash(connection)
+        stored = studio_accounts.admin_password_hash(connection)
     if stored is None or not verify_password(password, stored):
         return None
     token = secrets.token_urlsafe(32)
     with database.transaction() as connection:
-        session = store.create_session(connection, token_hash(token), secrets.token_urlsafe(32),
+        session = studio_accounts.create_session(connection, token_hash(token), secrets.token_urlsafe(32),
                                        SESSION_TTL)
     return SignedIn(token, session)
 
@@ -112,10 +112,10 @@ def session_for(database: Database, token: str | None) -> SessionInfo | None:
     if not token:
         return None
     with database.transaction() as connection:
-        return store.get_session(connection, token_hash(token))
+        return studio_accounts.get_session(connection, token_hash(token))
 
 
 def sign_out(database: Database, token: str | None) -> None:
     if token:
         with database.transaction() as connection:
-            store.delete_session(connection, token_hash(token))
+            studio_accounts.delete_session(connection, token_hash(token))

@@ -1,6 +1,6 @@
 """The sign-in throttle: how many wrong passwords are checked, per address and per account.
 
-Two limits, both kept in the database (``rostro.store.studio.SignInFailure``) so that every
+Two limits, both kept in the database (``rostro.store.studio_accounts.SignInFailure``) so that every
 worker and every process on the database enforces the same count:
 
 - **per address**: after ``ADDRESS_FAILURES`` failures in ``ADDRESS_WINDOW`` seconds from one
@@ -26,7 +26,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from rostro.store import studio as store
+from rostro.store import studio_accounts
 from rostro.store.db import Database
 
 ADDRESS_FAILURES = 5
@@ -82,11 +82,11 @@ def reserve(database: Database, host: str | None, now: float | None = None) -> A
     scope = address_scope(host)
     with database.transaction() as connection:
         wait = wait_seconds(
-            store.signin_failures(connection, scope, now - ADDRESS_WINDOW),
-            store.signin_failures(connection, ACCOUNT_SCOPE, now - ACCOUNT_WINDOW), now)
+            studio_accounts.signin_failures(connection, scope, now - ADDRESS_WINDOW),
+            studio_accounts.signin_failures(connection, ACCOUNT_SCOPE, now - ACCOUNT_WINDOW), now)
         if wait > 0:
             return Attempt(max(1, math.ceil(wait)), now)
-        store.record_signin_failure(connection, (scope, ACCOUNT_SCOPE), now,
+        studio_accounts.record_signin_failure(connection, (scope, ACCOUNT_SCOPE), now,
                                     keep=max(ADDRESS_WINDOW, ACCOUNT_WINDOW))
     return Attempt(0, now)
 
@@ -96,5 +96,5 @@ def succeeded(database: Database, host: str | None, attempt: Attempt) -> None:
     its address's failures. The account's earlier failures stay until they age out, so that
     a sign-in by the operator does not hand an attacker a fresh allowance."""
     with database.transaction() as connection:
-        store.forget_signin_failures(connection, address_scope(host))
-        store.forget_signin_failures(connection, ACCOUNT_SCOPE, at=attempt.at)
+        studio_accounts.forget_signin_failures(connection, address_scope(host))
+        studio_accounts.forget_signin_failures(connection, ACCOUNT_SCOPE, at=attempt.at)

@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from rostro import __version__
-from rostro.api.state import service_state
+from rostro.service.state import service_state
 from rostro.store.db import Database
-from rostro.store.studio import SessionInfo
+from rostro.store.studio_accounts import SessionInfo
 from rostro.studio import accounts
 from rostro.studio.i18n import LANGUAGES, catalogue, format_number, pick_language, translator
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from rostro.api.auth import authenticate
-from rostro.api.state import service_state
+from rostro.service.state import service_state
 from rostro.store.resources import ResourceRef
 from rostro.store.usage import usage_report
 

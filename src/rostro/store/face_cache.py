@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import Connection, insert, select, text
 
-from rostro.store.models import FaceIdEntry
+from rostro.store.tables import FaceIdEntry
 
 
 @dataclass(frozen=True)

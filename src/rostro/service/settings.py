@@ -11,8 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rostro.api.fetch import FetchPolicy
-from rostro.api.memory import DEFAULT_PIXEL_BUDGET
+from rostro.service.memory import DEFAULT_PIXEL_BUDGET
+from rostro.service.url_fetch import FetchPolicy
 
 ENVIRONMENT_VARIABLE = "ROSTRO_SERVICE_SETTINGS"
 

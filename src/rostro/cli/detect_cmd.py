@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
-from rostro.api.faces import detected_face
-from rostro.api.fetch import FetchError, FetchPolicy, fetch_bytes
+from rostro.api.face_json import detected_face
+from rostro.service.url_fetch import FetchError, FetchPolicy, fetch_bytes
 from rostro.vision.analyzer import Analyzer, Request
 from rostro.vision.attributes import supported_attributes
 from rostro.vision.draw import annotate

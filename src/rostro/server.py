@@ -1,49 +1,55 @@
-"""The FastAPI application of ``rostro serve``.
+"""The FastAPI application of ``rostro serve``: the Azure Face API and the Studio, composed.
 
 ``create_app`` builds it from ServiceSettings; ``app_from_environment`` is the factory
 uvicorn calls in each worker process. Routers are listed in ``ROUTERS`` (each module exposes
-``router``); a new resource family adds its module there. Route paths are declared in
-lowercase (the edge middleware lowercases known segments of incoming paths).
+``router``, imported plainly here); a new resource family adds its module there. Route paths
+are declared in lowercase (the edge middleware lowercases known segments of incoming paths).
+Neither ``rostro.api`` nor ``rostro.studio`` imports this module: it sits above both.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from contextlib import asynccontextmanager
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import Request
 
 from rostro import __version__
-from rostro.api import openapi
-from rostro.api.errors import ApiError, bad_argument, invalid_body, method_not_allowed, not_found
-from rostro.api.fetch import DownloadSlots
-from rostro.api.memory import PixelBudget, tune_allocator
+from rostro.api import (
+    container_routes,
+    detect,
+    detect_v12,
+    facelists,
+    openapi,
+    operations,
+    recognition,
+    usage_routes,
+)
+from rostro.api.errors import install_error_handlers
 from rostro.api.middleware import EdgeMiddleware
 from rostro.api.outcomes import OutcomeMiddleware
 from rostro.api.redaction import redact_root_handlers
-from rostro.api.settings import ServiceSettings
-from rostro.api.state import ServiceState
 from rostro.models.cache import ModelCache
+from rostro.service.memory import PixelBudget, tune_allocator
+from rostro.service.settings import ServiceSettings
+from rostro.service.state import ServiceState
+from rostro.service.url_fetch import DownloadSlots
 from rostro.store.db import open_database
+from rostro.studio import routes
 from rostro.vision.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
 
 ROUTERS = (
-    "rostro.api.detect",
-    "rostro.api.detect_v12",
-    "rostro.api.recognition",
-    "rostro.api.groups",
-    "rostro.api.facelists",
-    "rostro.api.operations",
-    "rostro.api.usage",
-    "rostro.studio.routes",
+    detect.router,
+    detect_v12.router,
+    recognition.router,
+    container_routes.router,
+    facelists.router,
+    operations.router,
+    usage_routes.router,
+    routes.router,  # the Studio
 )
 
 DESCRIPTION = """\
@@ -52,33 +58,6 @@ A self-hosted, offline Face API that speaks Azure's Face REST API v1.0.
 Authenticate with the `Ocp-Apim-Subscription-Key` header (key 1 or key 2 of a resource:
 `rostro keys show NAME`). Errors are always `{"error": {"code", "message"}}`.
 """
-
-
-async def _api_error(request: Request, exc: ApiError):
-    return exc.response(request)
-
-
-async def _http_error(request: Request, exc: StarletteHTTPException):
-    if exc.status_code == 404:
-        return not_found().response(request)
-    if exc.status_code == 405:
-        return method_not_allowed((exc.headers or {}).get("Allow")).response(request)
-    return ApiError(exc.status_code, str(exc.status_code), str(exc.detail)).response(request)
-
-
-async def _database_value_error(request: Request, exc: DataError):
-    # A value the database refuses to store, e.g. text with a NUL character on PostgreSQL
-    # (SQLite stores it): the request's fault, not the server's. The transaction rolled back.
-    log.info("database refused a value: %s", exc.orig)
-    return bad_argument("Invalid argument: a value the database cannot store.").response(request)
-
-
-async def _validation_error(request: Request, exc: RequestValidationError):
-    for error in exc.errors():
-        location = error.get("loc", ())
-        if location and location[0] in ("query", "path", "header") and len(location) > 1:
-            return bad_argument(f"Invalid argument {location[1]}.").response(request)
-    return invalid_body().response(request)
 
 
 def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | None = None) -> FastAPI:
@@ -109,12 +88,9 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
                   lifespan=lifespan, redirect_slashes=False, docs_url=None, redoc_url=None)
     _serve_docs_offline(app)
     openapi.install(app)
-    for name in ROUTERS:
-        app.include_router(importlib.import_module(name).router)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DataError, _database_value_error)
+    for router in ROUTERS:
+        app.include_router(router)
+    install_error_handlers(app)
     app.add_middleware(OutcomeMiddleware)  # inside the edge: sees the final status
     app.add_middleware(EdgeMiddleware, routes_of=app)
     return app

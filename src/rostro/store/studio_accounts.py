@@ -17,12 +17,21 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Connection, Float, ForeignKey, Index, Integer, LargeBinary, String, delete, insert, select,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    delete,
+    insert,
+    select,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rostro.store.models import Base
+from rostro.store.tables import Base
 
 ADMIN_ROW = 1
 MAX_DESCRIPTION = 500

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from anyio import CapacityLimiter
-from starlette.requests import Request
 
-from rostro.api.fetch import DownloadSlots, FetchPolicy
-from rostro.api.memory import PixelBudget, Trimmer
-from rostro.api.settings import ServiceSettings
+from rostro.search import GalleryFiles
+from rostro.service.memory import PixelBudget, Trimmer
+from rostro.service.settings import ServiceSettings
+from rostro.service.url_fetch import DownloadSlots, FetchPolicy
 from rostro.store.db import Database
 from rostro.vision.analyzer import Analyzer
+
+#: Where trained galleries are kept, beside the database (``$ROSTRO_HOME/indexes`` with a
+#: database server: each host keeps its own files).
+INDEX_DIRECTORY = "indexes"
 
 
 @dataclass
@@ -21,7 +26,8 @@ class ServiceState:
     separately and per host, so slow image servers never hold the analysis slots, nor every
     download slot; ``pixels`` bounds the pixels of the images being decoded and analysed
     (memory), and ``trimmer`` gives memory back after a burst of them; ``refused_hosts``:
-    image-URL hosts already logged as refused."""
+    image-URL hosts already logged as refused; ``galleries``: the trained galleries on disk
+    (see ``gallery_files``)."""
 
     settings: ServiceSettings
     database: Database
@@ -32,8 +38,21 @@ class ServiceState:
     pixels: PixelBudget = field(default_factory=PixelBudget)
     trimmer: Trimmer = field(default_factory=Trimmer)
     refused_hosts: set[str] = field(default_factory=set)
+    galleries: GalleryFiles | None = None
+
+    def gallery_files(self) -> GalleryFiles:
+        """The process's gallery store, created on first use next to the database."""
+        if self.galleries is None:
+            self.galleries = GalleryFiles(root=self.database.local_directory / INDEX_DIRECTORY)
+        return self.galleries
 
 
-def service_state(request: Request) -> ServiceState:
-    """Return the process's ServiceState (set up by the app's lifespan)."""
+class HasApp(Protocol):
+    """A web request (Starlette's), as far as this room needs it: its application."""
+
+    app: Any
+
+
+def service_state(request: HasApp) -> ServiceState:
+    """Return the process's ServiceState (set up by the application's lifespan)."""
     return request.app.state.service

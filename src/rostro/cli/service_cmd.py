@@ -15,7 +15,7 @@ import logging
 import os
 from datetime import datetime, timezone
 
-from rostro.api.memory import DEFAULT_PIXEL_BUDGET
+from rostro.service.memory import DEFAULT_PIXEL_BUDGET
 from rostro.store import resources as store_resources
 from rostro.store.db import open_database
 from rostro.store.tiers import DEFAULT_TIER, TIERS
@@ -81,7 +81,7 @@ def proxy_options(trusted: list[str] | None) -> dict[str, object]:
 
 def service_settings(args: argparse.Namespace):
     """The ServiceSettings that `rostro serve`'s options ask for."""
-    from rostro.api.settings import ServiceSettings
+    from rostro.service.settings import ServiceSettings
 
     return ServiceSettings(
         database=args.database_url,
@@ -96,10 +96,10 @@ def service_settings(args: argparse.Namespace):
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from rostro.api.app import create_app
     from rostro.api.redaction import redact_root_handlers, uvicorn_log_config
-    from rostro.api.settings import ENVIRONMENT_VARIABLE
     from rostro.models.cache import ModelCache
+    from rostro.server import create_app
+    from rostro.service.settings import ENVIRONMENT_VARIABLE
     from rostro.studio.accounts import ensure_admin
     from rostro.vision.analyzer import Analyzer
 
@@ -122,7 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
                    log_config=uvicorn_log_config(), **proxy_options(args.forwarded_allow_ips))
     if args.workers > 1:
         os.environ[ENVIRONMENT_VARIABLE] = settings.to_json()
-        uvicorn.run("rostro.api.app:app_from_environment", factory=True,
+        uvicorn.run("rostro.server:app_from_environment", factory=True,
                     workers=args.workers, **options)
     else:
         analyzer = Analyzer(cache)

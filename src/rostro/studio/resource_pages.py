@@ -4,7 +4,7 @@ confirmation page).
 
 Everything goes through the same repository functions as ``rostro resources``, ``rostro keys``
 and ``rostro usage`` (``rostro.store.resources``, ``rostro.store.usage``); the only Studio
-addition is the resource's description (``rostro.store.studio``).
+addition is the resource's description (``rostro.store.studio_accounts``).
 """
 
 from __future__ import annotations
@@ -17,17 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rostro.store import resources as store_resources
-from rostro.store import studio as store_studio
+from rostro.store import resources, studio_accounts
 from rostro.store.errors import AlreadyExists, InvalidName, NotFound
 from rostro.store.history import minute_history
 from rostro.store.tiers import TIERS
 from rostro.store.usage import usage_report
 from rostro.studio.charts import minute_chart
 from rostro.studio.i18n import format_percent
-from rostro.studio.web import (
-    PREFIX, Page, database, login_redirect, open_form, open_page, redirect,
-)
+from rostro.studio.web import PREFIX, Page, database, login_redirect, open_form, open_page, redirect
 
 # Tiers offered when creating a resource (as in the portal); "unlimited" stays CLI-only.
 STUDIO_TIERS = ("F0", "S0")
@@ -41,8 +38,8 @@ def _utc(seconds: float) -> datetime:
 
 def _list_rows(db) -> list[dict]:
     with db.transaction() as connection:
-        infos = store_resources.list_resources(connection)
-        notes = store_studio.descriptions(connection)
+        infos = resources.list_resources(connection)
+        notes = studio_accounts.descriptions(connection)
         reports = {info.name: usage_report(connection, info.name) for info in infos}
     return [{
         "name": info.name, "tier": info.tier, "description": notes.get(info.id, ""),
@@ -76,8 +73,8 @@ def _render_list(page: Page, rows: list[dict], status: int = 200, error: str | N
 
 def _create(db, name: str, tier: str, description: str) -> None:
     with db.transaction() as connection:
-        info = store_resources.create_resource(connection, name, tier)
-        store_studio.set_description(connection, info.id, description)
+        info = resources.create_resource(connection, name, tier)
+        studio_accounts.set_description(connection, info.id, description)
 
 
 @router.post(PREFIX + "/resources")
@@ -106,15 +103,15 @@ async def create_resource(request: Request) -> Response:
 
 def _resource(db, name: str):
     with db.transaction() as connection:
-        info = store_resources.get_resource(connection, name)
-        sensitive = store_resources.sensitive_attributes_enabled(connection, info.id)
-        return info, store_studio.descriptions(connection).get(info.id, ""), sensitive
+        info = resources.get_resource(connection, name)
+        sensitive = resources.sensitive_attributes_enabled(connection, info.id)
+        return info, studio_accounts.descriptions(connection).get(info.id, ""), sensitive
 
 
 def _usage_context(page: Page, db, name: str) -> dict:
     with db.transaction() as connection:
         report = usage_report(connection, name)
-        info = store_resources.get_resource(connection, name)
+        info = resources.get_resource(connection, name)
         history = minute_history(connection, info.id)
     hour = {
         "requests": sum(m.requests for m in history),
@@ -163,7 +160,7 @@ async def resource_page(request: Request, name: str) -> Response:
 
 def _set_sensitive(db, name: str, enabled: bool) -> None:
     with db.transaction() as connection:
-        store_resources.set_sensitive_attributes(connection, name, enabled)
+        resources.set_sensitive_attributes(connection, name, enabled)
 
 
 @router.post(PREFIX + "/resources/{name}/sensitive")
@@ -219,7 +216,7 @@ async def delete_page(request: Request, name: str) -> Response:
 
 def _delete(db, name: str) -> None:
     with db.transaction() as connection:
-        store_resources.delete_resource(connection, name)
+        resources.delete_resource(connection, name)
 
 
 @router.post(PREFIX + "/resources/{name}/delete")
@@ -259,7 +256,7 @@ async def regenerate_page(request: Request, name: str, slot: str) -> Response:
 
 def _regenerate(db, name: str, slot: int) -> None:
     with db.transaction() as connection:
-        store_resources.regenerate_key(connection, name, slot)
+        resources.regenerate_key(connection, name, slot)
 
 
 @router.post(PREFIX + "/resources/{name}/keys/{slot}/regenerate")

@@ -19,11 +19,10 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-from starlette.requests import Request
 
-from rostro.api.containers import Kind
 from rostro.search import Gallery, GalleryFiles
 from rostro.store import groups, training
 from rostro.store.db import Database
@@ -33,19 +32,19 @@ from rostro.vision.templates import templates
 
 log = logging.getLogger(__name__)
 
-INDEX_DIRECTORY = "indexes"
 
+class Kind(Protocol):
+    """A kind of container as far as training needs it (``rostro.api.containers.Kind`` is
+    one): whether its rows are persons, its index-file namespace and its title in messages."""
 
-def gallery_files(request: Request) -> GalleryFiles:
-    """The process's gallery store, created on first use next to the database (under
-    ``$ROSTRO_HOME`` for a database server: each host keeps its own files)."""
-    app_state = request.app.state
-    files = getattr(app_state, "rostro_galleries", None)
-    if files is None:
-        database = app_state.service.database
-        files = GalleryFiles(root=database.local_directory / INDEX_DIRECTORY)
-        app_state.rostro_galleries = files
-    return files
+    @property
+    def has_persons(self) -> bool: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
 
 
 def build_gallery(kind: Kind, faces: Embeddings, snapshot: str) -> Gallery | None:

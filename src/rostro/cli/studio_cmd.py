@@ -11,7 +11,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from rostro.cli.service import DEFAULT_HOST, DEFAULT_PORT, endpoint_url
+from rostro.cli.service_cmd import DEFAULT_HOST, DEFAULT_PORT, endpoint_url
 from rostro.store import resources as store_resources
 from rostro.store.db import open_database
 

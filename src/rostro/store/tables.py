@@ -9,7 +9,14 @@ the backends differ.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeEngine

@@ -1,6 +1,6 @@
 """``rostro eval KIND --data DIR``: measure the engine on labelled data.
 
-Each evaluation module in ``rostro.evaluation`` registers one subcommand through its own
+Each evaluation module in ``EVALUATIONS`` adds one subcommand through its own
 ``add_command(subparsers)``.
 """
 
@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-from rostro.cli import modules
+from rostro.evaluation import attributes, detection, identification, quality, verification
 
-EVALUATIONS = (
-    "rostro.evaluation.detection",
-    "rostro.evaluation.verification",
-    "rostro.evaluation.identification",
-    "rostro.evaluation.attributes",
-    "rostro.evaluation.quality",
-)
+EVALUATIONS = (detection, verification, identification, attributes, quality)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("eval", help="measure accuracy on labelled data (../shared/eval layout)")
     sub = parser.add_subparsers(dest="eval_command", required=True, metavar="KIND")
-    for module in modules(EVALUATIONS):
+    for module in EVALUATIONS:
         module.add_command(sub)

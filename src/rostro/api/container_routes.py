@@ -15,19 +15,18 @@ from fastapi import APIRouter, Depends, Request
 from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response
 
-from rostro.api import containers as c
+from rostro.api import containers
 from rostro.api.auth import authorize
 from rostro.api.containers import Kind
 from rostro.api.enroll import face_from_request, parse_add_face_params
-from rostro.api.galleries import TrainJob, gallery_files, run_training
 from rostro.api.images import image_media_type
-from rostro.api.state import service_state
 from rostro.api.versions import api_version, is_v12, mount
+from rostro.service.galleries import TrainJob, run_training
+from rostro.service.state import service_state
 from rostro.store import groups, training
-from rostro.store.errors import AlreadyExists
-from rostro.store.groups import LimitReached
 from rostro.store.quotas import FACES_PER_PERSON
 from rostro.store.resources import ResourceRef
+
 
 def ok() -> Response:
     """200 with an empty body (create, update, delete)."""
@@ -72,54 +71,50 @@ def container_routes(kind: Kind) -> APIRouter:
                         "recognitionModel")
     async def create(request: Request, container_id: str,
                      resource: ResourceRef = Depends(authorize)) -> Response:
-        c.check_container_id(kind, container_id, status=400)
-        body = await c.json_body(request)
-        name = c.check_name(body.get("name"), required=True)
-        user_data = c.check_user_data(body.get("userData"))
-        model = c.check_recognition_model(body.get("recognitionModel"))
+        containers.check_container_id(kind, container_id, status=400)
+        body = await containers.json_body(request)
+        name = containers.check_name(body.get("name"), required=True)
+        user_data = containers.check_user_data(body.get("userData"))
+        model = containers.check_recognition_model(body.get("recognitionModel"))
 
         def work(connection):
-            try:
+            with containers.store_refusals(kind):
                 groups.create_container(connection, resource.id, kind.store_kind, container_id,
                                         name, user_data, model,
-                                        c.container_quota(resource, kind).containers)
-            except AlreadyExists:
-                raise kind.exists() from None
-            except LimitReached as exc:
-                raise c.limit_error(kind, exc) from None
+                                        containers.container_quota(resource, kind).containers)
 
-        await c.in_transaction(request, work)
+        await containers.in_transaction(request, work)
         return ok()
 
     @router.get(item, name=f"{kind.code} - Get",
                 summary=f"Name, userData (and recognitionModel) of a {kind.title.lower()}")
     async def get(request: Request, container_id: str,
                   resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-        with_model = c.returns_model(request)
+        with_model = containers.returns_model(request)
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            body = c.container_json(kind, row, with_model)
+            row = containers.require_container(connection, resource, kind, container_id)
+            body = containers.container_json(kind, row, with_model)
             if kind.store_kind == groups.FACE_LIST:
-                body["persistedFaces"] = [c.face_json(face)
+                body["persistedFaces"] = [containers.face_json(face)
                                           for face in groups.list_faces(connection, row.pk)]
             return body
 
-        return JSONResponse(await c.in_transaction(request, work))
+        return JSONResponse(await containers.in_transaction(request, work))
 
     @router.patch(item, name=f"{kind.code} - Update",
                   summary=f"Change the name and/or userData of a {kind.title.lower()}")
     async def update(request: Request, container_id: str,
                      resource: ResourceRef = Depends(authorize)) -> Response:
-        body = await c.json_body(request, required=False)
-        name = c.check_name(body.get("name"), required=False)
-        user_data = c.check_user_data(body.get("userData"))
+        body = await containers.json_body(request, required=False)
+        name = containers.check_name(body.get("name"), required=False)
+        user_data = containers.check_user_data(body.get("userData"))
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
+            row = containers.require_container(connection, resource, kind, container_id)
             groups.update_container(connection, row.pk, name, user_data)
 
-        await c.in_transaction(request, work)
+        await containers.in_transaction(request, work)
         return ok()
 
     @router.delete(item, name=f"{kind.code} - Delete",
@@ -127,25 +122,25 @@ def container_routes(kind: Kind) -> APIRouter:
     async def delete(request: Request, container_id: str,
                      resource: ResourceRef = Depends(authorize)) -> Response:
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
+            row = containers.require_container(connection, resource, kind, container_id)
             groups.delete_container(connection, row.pk)
 
-        await c.in_transaction(request, work)
-        gallery_files(request).discard(resource.name, kind.path, container_id)
+        await containers.in_transaction(request, work)
+        service_state(request).gallery_files().discard(resource.name, kind.path, container_id)
         return ok()
 
     @router.get(f"/{kind.path}", name=f"{kind.code} - List",
                 summary=f"{kind.title}s in id order (start, top)")
     async def list_all(request: Request,
                        resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-        start, top = c.paging(request)
-        with_model = c.returns_model(request)
+        start, top = containers.paging(request)
+        with_model = containers.returns_model(request)
 
         def work(connection):
             rows = groups.list_containers(connection, resource.id, kind.store_kind, start, top)
-            return [c.container_json(kind, row, with_model) for row in rows]
+            return [containers.container_json(kind, row, with_model) for row in rows]
 
-        return JSONResponse(await c.in_transaction(request, work))
+        return JSONResponse(await containers.in_transaction(request, work))
 
     if kind.needs_training:
         add_training_routes(router, kind, item)
@@ -160,16 +155,16 @@ def add_training_routes(router: APIRouter, kind: Kind, item: str) -> None:
         state = service_state(request)
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
+            row = containers.require_container(connection, resource, kind, container_id)
             return row, training.request_training(connection, resource.id, row.pk)
 
-        row, asked = await c.in_transaction(request, work)
+        row, asked = await containers.in_transaction(request, work)
         headers = ({"operation-Location": operation_location(request, asked.operation_id)}
                    if is_v12(request) else None)
         task = None
         if asked.start:
             task = BackgroundTask(run_training, TrainJob(
-                state.database, gallery_files(request), resource.name, kind, row.pk,
+                state.database, state.gallery_files(), resource.name, kind, row.pk,
                 row.container_id, asked.run))
         return Response(status_code=202, headers=headers, background=task)
 
@@ -178,10 +173,10 @@ def add_training_routes(router: APIRouter, kind: Kind, item: str) -> None:
     async def training_status(request: Request, container_id: str,
                               resource: ResourceRef = Depends(authorize)) -> JSONResponse:
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
+            row = containers.require_container(connection, resource, kind, container_id)
             return row, training.get_training(connection, row.pk)
 
-        row, state = await c.in_transaction(request, work)
+        row, state = await containers.in_transaction(request, work)
         if state is None:
             raise kind.not_trained(container_id, status=404)
         return JSONResponse(training_status_json(state, row, is_v12(request)))
@@ -200,67 +195,65 @@ def person_routes(kind: Kind) -> APIRouter:
                  summary=f"Add a person to a {kind.title.lower()}; returns its personId")
     async def create_person(request: Request, container_id: str,
                             resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-        body = await c.json_body(request)
-        name = c.check_name(body.get("name"), required=True)
-        user_data = c.check_user_data(body.get("userData"))
+        body = await containers.json_body(request)
+        name = containers.check_name(body.get("name"), required=True)
+        user_data = containers.check_user_data(body.get("userData"))
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            try:
+            row = containers.require_container(connection, resource, kind, container_id)
+            with containers.store_refusals(kind):
                 return groups.create_person(connection, row.pk, name, user_data,
-                                            c.container_quota(resource, kind).persons)
-            except LimitReached as exc:
-                raise c.limit_error(kind, exc) from None
+                                            containers.container_quota(resource, kind).persons)
 
-        return JSONResponse({"personId": await c.in_transaction(request, work)})
+        return JSONResponse({"personId": await containers.in_transaction(request, work)})
 
     @router.get(persons, name=f"{title} - List", summary="Persons in personId order (start, top)")
     async def list_persons(request: Request, container_id: str,
                            resource: ResourceRef = Depends(authorize)) -> JSONResponse:
-        start, top = c.paging(request)
+        start, top = containers.paging(request)
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            return [c.person_json(p) for p in groups.list_persons(connection, row.pk, start, top)]
+            row = containers.require_container(connection, resource, kind, container_id)
+            return [containers.person_json(p) for p in groups.list_persons(connection, row.pk, start, top)]
 
-        return JSONResponse(await c.in_transaction(request, work))
+        return JSONResponse(await containers.in_transaction(request, work))
 
     @router.get(person, name=f"{title} - Get",
                 summary="A person's name, userData and persistedFaceIds")
     async def get_person(request: Request, container_id: str, person_id: str,
                          resource: ResourceRef = Depends(authorize)) -> JSONResponse:
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            found = c.require_person(connection, row, person_id)
+            row = containers.require_container(connection, resource, kind, container_id)
+            found = containers.require_person(connection, row, person_id)
             return {"personId": found.person_id, "persistedFaceIds": list(found.persisted_face_ids),
                     "name": found.name, "userData": found.user_data}
 
-        return JSONResponse(await c.in_transaction(request, work))
+        return JSONResponse(await containers.in_transaction(request, work))
 
     @router.patch(person, name=f"{title} - Update", summary="Change a person's name/userData")
     async def update_person(request: Request, container_id: str, person_id: str,
                             resource: ResourceRef = Depends(authorize)) -> Response:
-        body = await c.json_body(request, required=False)
-        name = c.check_name(body.get("name"), required=False)
-        user_data = c.check_user_data(body.get("userData"))
+        body = await containers.json_body(request, required=False)
+        name = containers.check_name(body.get("name"), required=False)
+        user_data = containers.check_user_data(body.get("userData"))
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            found = c.require_person(connection, row, person_id)
+            row = containers.require_container(connection, resource, kind, container_id)
+            found = containers.require_person(connection, row, person_id)
             groups.update_person(connection, found.pk, name, user_data)
 
-        await c.in_transaction(request, work)
+        await containers.in_transaction(request, work)
         return ok()
 
     @router.delete(person, name=f"{title} - Delete", summary="Delete a person and its faces")
     async def delete_person(request: Request, container_id: str, person_id: str,
                             resource: ResourceRef = Depends(authorize)) -> Response:
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            found = c.require_person(connection, row, person_id)
+            row = containers.require_container(connection, resource, kind, container_id)
+            found = containers.require_person(connection, row, person_id)
             groups.delete_person(connection, row.pk, found.pk)
 
-        await c.in_transaction(request, work)
+        await containers.in_transaction(request, work)
         return ok()
 
     @router.post(faces, name=f"{title} - Add Face",
@@ -271,48 +264,46 @@ def person_routes(kind: Kind) -> APIRouter:
         image_media_type(request)
 
         def check(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            c.require_person(connection, row, person_id)
+            row = containers.require_container(connection, resource, kind, container_id)
+            containers.require_person(connection, row, person_id)
 
-        await c.in_transaction(request, check)
+        await containers.in_transaction(request, check)
         new_face = await face_from_request(request, params)
 
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            found = c.require_person(connection, row, person_id)
-            try:
+            row = containers.require_container(connection, resource, kind, container_id)
+            found = containers.require_person(connection, row, person_id)
+            with containers.store_refusals(kind):
                 return groups.add_face(connection, row.pk, new_face, person_pk=found.pk,
                                        person_limit=FACES_PER_PERSON)
-            except LimitReached as exc:
-                raise c.limit_error(kind, exc) from None
 
-        return JSONResponse({"persistedFaceId": await c.in_transaction(request, work)})
+        return JSONResponse({"persistedFaceId": await containers.in_transaction(request, work)})
 
     async def _face(request, resource, container_id, person_id, persisted_face_id, action):
         def work(connection):
-            row = c.require_container(connection, resource, kind, container_id)
-            found = c.require_person(connection, row, person_id)
-            face_id = c.parse_uuid(persisted_face_id, c.persisted_face_not_found)
+            row = containers.require_container(connection, resource, kind, container_id)
+            found = containers.require_person(connection, row, person_id)
+            face_id = containers.parse_uuid(persisted_face_id, containers.persisted_face_not_found)
             face_row = groups.get_face(connection, row.pk, face_id, person_pk=found.pk)
             if face_row is None:
-                raise c.persisted_face_not_found()
+                raise containers.persisted_face_not_found()
             return action(connection, row, face_row)
 
-        return await c.in_transaction(request, work)
+        return await containers.in_transaction(request, work)
 
     @router.get(face, name=f"{title} - Get Face", summary="A persisted face's userData")
     async def get_face(request: Request, container_id: str, person_id: str,
                        persisted_face_id: str,
                        resource: ResourceRef = Depends(authorize)) -> JSONResponse:
         return JSONResponse(await _face(request, resource, container_id, person_id,
-                                        persisted_face_id, lambda _c, _r, f: c.face_json(f)))
+                                        persisted_face_id, lambda _c, _r, f: containers.face_json(f)))
 
     @router.patch(face, name=f"{title} - Update Face", summary="Change a face's userData")
     async def update_face(request: Request, container_id: str, person_id: str,
                           persisted_face_id: str,
                           resource: ResourceRef = Depends(authorize)) -> Response:
-        body = await c.json_body(request, required=False)
-        user_data = c.check_user_data(body.get("userData"), c.MAX_FACE_USER_DATA)
+        body = await containers.json_body(request, required=False)
+        user_data = containers.check_user_data(body.get("userData"), containers.MAX_FACE_USER_DATA)
         await _face(request, resource, container_id, person_id, persisted_face_id,
                     lambda conn, _r, f: groups.update_face(conn, f.pk, user_data))
         return ok()
@@ -329,7 +320,7 @@ def person_routes(kind: Kind) -> APIRouter:
 
 
 family = APIRouter()
-for _kind in (c.PERSON_GROUP, c.LARGE_PERSON_GROUP):
+for _kind in (containers.PERSON_GROUP, containers.LARGE_PERSON_GROUP):
     family.include_router(container_routes(_kind))
     family.include_router(person_routes(_kind))
 

@@ -1,5 +1,6 @@
-"""Azure's ``confidence`` from the engine's cosine similarity: one mapping, used by verify,
-identify, find similar and group, built so that 0.5 is the decision threshold.
+"""Matching faces: the ``confidence`` of a cosine similarity (one mapping, used by verify,
+identify, find similar and group, built so that 0.5 is the decision threshold) and the
+clustering behind Group.
 
 The threshold lives in one place, beside the embedder
 (``rostro.vision.embedder.SAME_PERSON_THRESHOLD``, chosen on identity dev: see its comment and
@@ -50,3 +51,29 @@ def similarity_for(conf: float, threshold: float = SAME_PERSON_COSINE) -> float:
 def is_identical(conf: float) -> bool:
     """Verify's verdict for a confidence."""
     return conf >= DECISION_CONFIDENCE
+
+
+def cluster(embeddings: np.ndarray, threshold: float = SAME_PERSON_COSINE) -> list[list[int]]:
+    """Average-linkage agglomerative clustering of unit embeddings: clusters merge while the
+    mean cosine similarity between their members is at least ``threshold``. Returns clusters
+    as lists of row indices (each in input order)."""
+    n = len(embeddings)
+    sims = (embeddings @ embeddings.T).astype(np.float64)
+    np.fill_diagonal(sims, -np.inf)
+    members = [[i] for i in range(n)]
+    active = np.ones(n, bool)
+    while True:
+        masked = np.where(active[:, None] & active[None, :], sims, -np.inf)
+        flat = int(np.argmax(masked))
+        i, j = divmod(flat, n)
+        if masked[i, j] < threshold:
+            break
+        ni, nj = len(members[i]), len(members[j])
+        merged = (ni * sims[i] + nj * sims[j]) / (ni + nj)
+        sims[i, :] = merged
+        sims[:, i] = merged
+        sims[i, i] = -np.inf
+        members[i] = sorted(members[i] + members[j])
+        members[j] = []
+        active[j] = False
+    return [m for m in members if m]
