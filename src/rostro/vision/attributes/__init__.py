@@ -7,7 +7,7 @@ memo, so that models shared by several attributes (FaceRes feeds glasses, facial
 headwear) run once per face, and models no requested attribute needs never run or load.
 
 Values are engine values (floats, plain words, the dataclasses in ``values``);
-``rostro.api.faces`` spells them the way Azure does.
+``rostro.api.face_json`` spells them the way Azure does.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Engine values of the face attributes: plain numbers, neutral words and frozen dataclasses.
 
-Nothing here is spelled the Azure way; ``rostro.api.faces`` maps these to the wire format.
+Nothing here is spelled the Azure way; ``rostro.api.face_json`` maps these to the wire format.
 Probabilities and scores are floats in [0, 1].
 """
 
