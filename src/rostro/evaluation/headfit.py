@@ -144,19 +144,44 @@ def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None
     served detection of each box: ``BoxedFaces``) and compute every feature block.
 
     ``folder`` holds ``csv_name`` whose ``image`` column is relative to ``folder``. With
-    ``cache_dir`` the table is kept as ``.npz`` keyed by the CSV's content, the blocks'
-    names and the head-feature code version, so repeated runs skip the networks.
+    ``cache_dir`` each block is kept as its own ``.npz``, keyed by the CSV's content, the
+    feature code version and the block's own version (``BLOCK_VERSIONS``): repeated runs skip
+    the networks, and a new or changed block computes only itself.
     """
     rows = read_rows(folder / csv_name)
     names = tuple(sorted(n for n in BLOCKS if n not in DERIVED))
-    digest = hashlib.sha256((folder / csv_name).read_bytes() + "|".join(names).encode()
+    digest = hashlib.sha256((folder / csv_name).read_bytes()
                             + FEATURES_VERSION.encode()).hexdigest()[:16]
-    cached = None
-    if cache_dir is not None:
-        cached = cache_dir / f"{folder.name}-{Path(csv_name).stem}-{digest}.npz"
-        if cached.is_file():
-            with np.load(cached) as data:
-                return FeatureTable(rows, data["found"], {n: data[n] for n in names})
+
+    def cached(name: str) -> Path | None:
+        if cache_dir is None:
+            return None
+        version = BLOCK_VERSIONS.get(name, "")
+        return cache_dir / f"{folder.name}-{Path(csv_name).stem}-{digest}-{name}{version}.npz"
+
+    blocks: dict[str, np.ndarray] = {}
+    found = None
+    for name in names:
+        path = cached(name)
+        if path is not None and path.is_file():
+            with np.load(path) as data:
+                found, blocks[name] = data["found"], data["values"]
+    missing = tuple(n for n in names if n not in blocks)
+    if missing:
+        found, computed = _compute_blocks(analyzer, folder, csv_name, rows, missing)
+        for name, values in computed.items():
+            blocks[name] = values
+            path = cached(name)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(path, found=found, values=values)
+    return FeatureTable(rows, found, blocks)
+
+
+def _compute_blocks(analyzer, folder: Path, csv_name: str, rows: list[dict[str, str]],
+                    names: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Run the detector and the feature code of blocks ``names`` on every row; return
+    (found per row, block -> (n, d) with zeros where no face)."""
     engine = analyzer.attributes
     found = np.zeros(len(rows), dtype=bool)
     values: dict[str, list[np.ndarray | None]] = {n: [] for n in names}
@@ -178,19 +203,18 @@ def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None
         for n in names:
             values[n].append(np.ravel(BLOCKS[n](ctx)).astype(np.float64))
         if i % 200 == 0:
-            log.info("%s: %d/%d", csv_name, i, len(rows))
+            log.info("%s: %d/%d (%s)", csv_name, i, len(rows), ", ".join(names))
     blocks = {}
     for n in names:
         dim = next((len(v) for v in values[n] if v is not None), 0)
         blocks[n] = np.array([v if v is not None else np.zeros(dim) for v in values[n]])
-    if cached is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        np.savez(cached, found=found, **blocks)
-    return FeatureTable(rows, found, blocks)
+    return found, blocks
 
 
-# Bump when the feature code changes (crops, nets, region rectangles): invalidates caches.
+# Bump when shared feature code changes (detection, crops, nets): invalidates every cache.
 FEATURES_VERSION = "3"
+# Bump a block's version when only that block's code changes: invalidates that block alone.
+BLOCK_VERSIONS: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------- fitting

@@ -17,12 +17,17 @@ def glasses_scores(ctx: FaceContext) -> tuple[float, float]:
     return float(head_output(ctx, "sunglasses")), float(head_output(ctx, "eyeglasses"))
 
 
-@provides("glasses")
-def glasses(ctx: FaceContext) -> str:
-    """One of values.GLASSES_KINDS."""
-    sun, eye = glasses_scores(ctx)
+def glasses_decision(sun: float, eye: float) -> str:
+    """One of values.GLASSES_KINDS from P(sunglasses) and P(eyeglasses) (the evaluation
+    scores this same rule)."""
     if sun >= 0.5:
         return "sunglasses"
     if eye >= 0.5:
         return "reading"
     return "none"
+
+
+@provides("glasses")
+def glasses(ctx: FaceContext) -> str:
+    """One of values.GLASSES_KINDS."""
+    return glasses_decision(*glasses_scores(ctx))
