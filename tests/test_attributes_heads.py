@@ -15,6 +15,7 @@ import pytest
 
 from rostro.evaluation.headfit import (
     HEAD_TABLES,
+    OPTIONAL_TABLES,
     RECIPES,
     TABLES,
     fit_head,
@@ -133,6 +134,10 @@ def tables(analyzer, tmp_path_factory, eval_data):
 @pytest.mark.models
 @pytest.mark.parametrize("name", _wanted())
 def test_training_reproduces_the_committed_head(name, tables):
+    missing = [t for t in HEAD_TABLES[name] if t in OPTIONAL_TABLES and t not in tables]
+    if missing:
+        pytest.skip(f"{name} also trains on {missing}, not on this machine "
+                    "(training/wild_glasses.py lays it out)")
     d = head_data(name, tables)
     fitted = fit_head(RECIPES[name], d.x, d.y, groups=d.groups)
     shipped = load_head(name)

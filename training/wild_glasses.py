@@ -1,10 +1,12 @@
 """Lay out the in-the-wild faces' glasses labels as tables the head code reads (issue 12).
 
-    python training/wild_glasses.py --wild /work/notes/wild --mirror /work/.mirror \
-        [--labels training/labels/wild_glasses_train_self.csv ...]
+    python training/wild_glasses.py --mirror /work/.mirror \
+        --faces /work/notes/wild/faces.csv training/labels/extra_glasses.csv \
+        --labels training/labels/wild_glasses_train_self.csv training/labels/extra_glasses.csv
 
-Reads the wild set's ``faces.csv`` (one face per row: repo, commit, path, box, split; built
-by training/wild/build.py) and glasses labels (CSV with ``face_id`` and ``glasses`` columns:
+Reads face lists (one face per row: face_id, source, repo, commit, path, box, split: the wild
+set's ``faces.csv`` built by training/wild/build.py, and ``training/labels/extra_glasses.csv``,
+a few more public photos with their labels) and glasses labels (CSV with ``face_id`` and ``glasses`` columns:
 none / eyeglasses / sunglasses / unsure / goggles), copies each labelled photo out of the git
 mirror into ``$ROSTRO_HOME/wild-glasses/photos/`` (never into the repository) and writes one
 table per split there, ``wild_<split>.csv``, in the detection set's layout (image, width,
@@ -27,17 +29,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from rostro.config import rostro_home
+from rostro.evaluation.headfit import wild_folder
 
 log = logging.getLogger("wild_glasses")
 
 LABELS = ("none", "eyeglasses", "sunglasses")
 FIELDS = ["image", "width", "height", "x", "y", "w", "h", "glasses", "source", "split", "face_id"]
-
-
-def wild_folder() -> Path:
-    """Where the photos and tables go (``$ROSTRO_HOME/wild-glasses``)."""
-    return rostro_home() / "wild-glasses"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -104,15 +101,15 @@ def lay_out(faces: list[dict[str, str]], labels: dict[str, str], mirror: Path,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wild", type=Path, default=Path("/work/notes/wild"),
-                        help="the wild set's folder (faces.csv)")
+    parser.add_argument("--faces", type=Path, nargs="+", required=True,
+                        help="face lists (faces.csv of the wild set, extra_glasses.csv)")
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--labels", type=Path, nargs="+", required=True)
     parser.add_argument("--out", type=Path, default=wild_folder())
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    counts = lay_out(read_csv(args.wild / "faces.csv"), merged_labels(args.labels), args.mirror,
-                     args.out)
+    faces = [row for path in args.faces for row in read_csv(path)]
+    counts = lay_out(faces, merged_labels(args.labels), args.mirror, args.out)
     print(f"wrote {counts} under {args.out}")
     return 0
 

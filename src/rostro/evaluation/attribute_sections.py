@@ -18,9 +18,9 @@ from rostro.evaluation.headfit import (
     EMOTION_CLASSES,
     HAIR_CLASSES,
     RECIPES,
-    TABLES,
     FeatureTable,
     central_face,
+    table_folder,
 )
 from rostro.evaluation.html_report import Outcome, Section, face_thumbnail
 from rostro.vision.attributes.glasses import glasses_decision
@@ -31,7 +31,7 @@ DATASET = "lab dev"
 
 def _loader(analyzer, data: Path, table: str, row: dict[str, str]):
     """A thumbnail loader for one labelled row: its box, or the central detected face."""
-    path = data / TABLES[table][0] / row["image"]
+    path = table_folder(table, data) / row["image"]
 
     def load() -> np.ndarray | None:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)

@@ -23,6 +23,7 @@ from rostro.evaluation.headfit import (
     EMOTION_CLASSES,
     HAIR_CLASSES,
     HEAD_TABLES,
+    OPTIONAL_TABLES,
     RECIPES,
     TABLES,
     FeatureTable,
@@ -121,7 +122,7 @@ def _cross_validated(tables: dict[str, FeatureTable], kept: dict | None = None) 
     """Cross-validated rows of CV_HEADS; ``kept`` receives {head: (HeadData, dev outputs)}."""
     report = {}
     for name in CV_HEADS:
-        if not all(t in tables for t in HEAD_TABLES[name]):
+        if not all(t in tables or t in OPTIONAL_TABLES for t in HEAD_TABLES[name]):
             log.warning("%s: its label tables are not here (training/labels/); skipped", name)
             continue
         data = head_data(name, tables)
@@ -177,7 +178,7 @@ def _label_counts(name: str, tables: dict[str, FeatureTable], y: np.ndarray,
     """
     counts = {"negatives": int((y == 0).sum()), "unsure": 0, "missed": 0}
     for table_name in HEAD_TABLES[name]:
-        if not TABLES[table_name][2]:
+        if not TABLES[table_name][2] or table_name not in tables:
             continue
         table = tables[table_name]
         for row, found in zip(table.rows, table.found):
@@ -411,7 +412,7 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
     names = ["age_gender", "emotion", "glasses", "face_attributes"]
     # The makeup labels live in the repository (training/labels/), not in the data folder.
     names += [t for t in ("makeup", "pool_makeup") if Path(TABLES[t][1]).is_file()]
-    names += ["detection"]
+    names += ["detection", "wild_train"]
     tables = load_tables(analyzer, data, names, cache)
     kept: dict = {}
     report = {

@@ -510,6 +510,31 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
 # root): one labeller, see training/labels/README.md.
 LABELS_DIR = Path(__file__).resolve().parents[3] / "training" / "labels"
 
+# Folder name that stands for $ROSTRO_HOME/wild-glasses rather than a folder of the data root.
+WILD_FOLDER = "<wild-glasses>"
+# Tables a head trains on when they are there (a machine without the wild photos still trains
+# and measures the head, on the lab rows alone).
+OPTIONAL_TABLES = frozenset({"wild_train", "wild_val", "wild_test"})
+
+
+def wild_folder() -> Path:
+    """Where training/wild_glasses.py lays out the wild photos and tables."""
+    from rostro.config import rostro_home
+
+    return rostro_home() / "wild-glasses"
+
+
+def table_folder(name: str, data_root: Path) -> Path:
+    """The folder whose files the ``image`` column of table ``name`` is relative to."""
+    folder = TABLES[name][0]
+    return wild_folder() if folder == WILD_FOLDER else data_root / folder
+
+
+def table_present(name: str, data_root: Path) -> bool:
+    """Whether table ``name``'s CSV is on this machine."""
+    return (table_folder(name, data_root) / TABLES[name][1]).is_file()
+
+
 # The labelled tables the heads use: name -> (folder under the data root, csv, dev data?).
 TABLES = {
     "pool_age_gender": ("train_pool", "age_gender.csv", False),
@@ -522,14 +547,20 @@ TABLES = {
     # (an absolute csv path: the labels are in the repository, the images under the folder)
     "makeup": ("face_attributes", str(LABELS_DIR / "makeup.csv"), True),
     "pool_makeup": ("train_pool", str(LABELS_DIR / "makeup_pool.csv"), False),
+    # In-the-wild faces with glasses labels, laid out by training/wild_glasses.py under
+    # $ROSTRO_HOME/wild-glasses (photos from pinned public repositories, never committed).
+    # Only the train split trains; val (selection) and test are answered, never fitted on.
+    "wild_train": (WILD_FOLDER, "wild_train.csv", False),
+    "wild_val": (WILD_FOLDER, "wild_val.csv", False),
+    "wild_test": (WILD_FOLDER, "wild_test.csv", False),
 }
 
 # Which tables train each head. Heads trained only on the pool are measured on dev directly;
 # heads trained on dev rows are measured by cross-validation.
 HEAD_TABLES = {
     "age": ("pool_age_gender",), "gender": ("pool_age_gender",), "emotion": ("pool_emotion",),
-    "smile": ("face_attributes",), "sunglasses": ("glasses", "face_attributes"),
-    "eyeglasses": ("glasses", "face_attributes"), "moustache": ("face_attributes",),
+    "smile": ("face_attributes",), "sunglasses": ("glasses", "face_attributes", "wild_train"),
+    "eyeglasses": ("glasses", "face_attributes", "wild_train"), "moustache": ("face_attributes",),
     "beard": ("face_attributes",), "headwear": ("face_attributes",),
     "hair_color": ("face_attributes",), "bald": ("face_attributes",),
     "hair_invisible": ("face_attributes",),
@@ -546,6 +577,12 @@ def target(head: str, table: str, row: dict[str, str]) -> float | int | None:
         return int(row["gender"] == "male")
     if head == "emotion":
         return EMOTION_CLASSES.index(row["emotion"]) if row["emotion"] in EMOTION_CLASSES else None
+    if table.startswith("wild"):  # none / eyeglasses / sunglasses (wild_glasses.LABELS)
+        if head == "sunglasses":
+            return int(row["glasses"] == "sunglasses")
+        if head == "eyeglasses" and row["glasses"] != "sunglasses":
+            return int(row["glasses"] == "eyeglasses")
+        return None
     if table == "glasses":
         label = row["glasses"]
         if head == "sunglasses" and label != "glasses_unspecified":
@@ -591,6 +628,8 @@ def head_data(head: str, tables: dict[str, FeatureTable]) -> HeadData:
     recipe = RECIPES[head]
     xs, ys, dev, rows = [], [], [], []
     for name in HEAD_TABLES[head]:
+        if name in OPTIONAL_TABLES and name not in tables:
+            continue
         table = tables[name]
         matrix = table.matrix(recipe.blocks)
         for i, row in enumerate(table.rows):
@@ -608,9 +647,13 @@ def head_data(head: str, tables: dict[str, FeatureTable]) -> HeadData:
 
 
 def load_tables(analyzer, data_root: Path, names, cache_dir: Path | None) -> dict[str, FeatureTable]:
-    """Extract (or read from the cache) the feature tables ``names`` under ``data_root``."""
+    """Extract (or read from the cache) the feature tables ``names`` under ``data_root``;
+    optional tables (``OPTIONAL_TABLES``) that are not on this machine are left out."""
     tables = {}
     for name in names:
-        folder, csv_name, _ = TABLES[name]
-        tables[name] = extract(analyzer, data_root / folder, csv_name, cache_dir)
+        if name in OPTIONAL_TABLES and not table_present(name, data_root):
+            log.warning("table %s is not here (training/wild_glasses.py lays it out); "
+                        "heads train without it", name)
+            continue
+        tables[name] = extract(analyzer, table_folder(name, data_root), TABLES[name][1], cache_dir)
     return tables
