@@ -214,7 +214,7 @@ def _compute_blocks(analyzer, folder: Path, csv_name: str, rows: list[dict[str, 
 # Bump when shared feature code changes (detection, crops, nets): invalidates every cache.
 FEATURES_VERSION = "3"
 # Bump a block's version when only that block's code changes: invalidates that block alone.
-BLOCK_VERSIONS: dict[str, str] = {}
+BLOCK_VERSIONS: dict[str, str] = {"lenses": "2"}
 
 
 # --------------------------------------------------------------------------- fitting
@@ -482,7 +482,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("emotion", "softmax", ("fer.logp", "faceapi.logp"), EMOTION_CLASSES,
            l2_grid=(1.0, 10.0, 100.0, 1000.0)),
     Recipe("smile", "sigmoid", ("emo.features", "emo.logp", "regions"), ("no", "yes")),
-    Recipe("sunglasses", "sigmoid", ("regions.gray",), ("no", "yes")),
+    # Sunglasses: FaceRes (trained on colour photos: it sees lenses as a face feature), the
+    # lightness-only region statistics, and the lens statistics (is the eye visible behind
+    # the lens?). Picked among 6 block sets on lab dev (cross-validated) + wild val
+    # (training/select_glasses.py, docs/attributes.md): region statistics alone, trained
+    # mostly on grey CMU crops, took thick black frames and shadows for dark lenses.
+    Recipe("sunglasses", "sigmoid", ("fr.descriptor", "regions.gray", "lenses.gray"),
+           ("no", "yes")),
     Recipe("eyeglasses", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("moustache", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("beard", "sigmoid", _APPEARANCE, ("no", "yes")),

@@ -1,9 +1,13 @@
-"""glasses: sunglasses and eyeglasses heads.
+"""glasses: sunglasses and eyeglasses heads, and the three-way answer.
 
-sunglasses: region statistics (dark, low-texture eye regions against the cheeks) trained on
-the glasses set (CMU) and the sunglasses rows of face_attributes. eyeglasses: FaceRes'
-descriptor plus region statistics, trained on face_attributes (both sources) and Yale's
-glasses rows. Swimming goggles have no examples anywhere: never answered.
+sunglasses: FaceRes' descriptor, lightness-only region statistics and the lens statistics
+(``lenses``: is the eye visible through the lens, or is the lens a flat dark patch that
+covers the skin under the eye too?), trained on the glasses set (CMU, Yale), face_attributes
+and the train split of our in-the-wild faces. eyeglasses: FaceRes' descriptor plus region
+statistics, trained on face_attributes (both sources), Yale's glasses rows and the wild
+train faces. Clear lenses in any frame (thick black ones included) -> reading glasses; tinted
+lenses that hide the eyes -> sunglasses; shadowed or squinting eyes without glasses -> none.
+Swimming goggles have no examples anywhere: never answered.
 """
 
 from __future__ import annotations

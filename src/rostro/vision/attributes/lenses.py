@@ -42,11 +42,18 @@ WINDOWS: dict[str, tuple[float, float, float, float]] = {
     "outer": (0.33, 0.48, -0.10, 0.20),
     "cheek": (-0.20, 0.20, 0.68, 0.92),
 }
+# Between and above the brows, shared by both eyes: the skin reference when a face mask
+# covers the cheeks (x from the middle of the eyes, y from the eye line, in units of D).
+FOREHEAD = (-0.25, 0.25, -0.80, -0.55)
+# The central face, for contrast and fine-detail normalisation (a dim, flat photo has low
+# contrast everywhere; a lens is flat against the face's own contrast).
+FACE = (-0.75, 0.75, -0.55, 0.95)
 
 GRAY_NAMES = (
     "eye.p10", "eye.p50", "eye.p90", "eye.spread", "iris-sclera", "under.p50", "under.spread",
     "lid.p50", "outer.p50", "eye-under", "eye.grad", "under.grad", "lens.dark_share",
-    "eye.bright_share", "under.ratio", "eye.ratio", "eye.asymmetry",
+    "eye.bright_share", "under.ratio", "eye.ratio", "eye.spread/face", "eye.detail/face",
+    "under.spread/face", "eye.asymmetry",
 )
 COLOR_NAMES = ("under.a", "under.b", "under.chroma", "eye.chroma", "outer.chroma",
                "lid.chroma")
@@ -65,6 +72,20 @@ def _window(name: str, side: int) -> tuple[slice, slice]:
     return np.s_[max(top, 0):bottom, max(left, 0):right]
 
 
+def _middle(box: tuple[float, float, float, float]) -> tuple[slice, slice]:
+    """Pixel slice of a window placed around the midpoint of the two eyes."""
+    x0, x1, y0, y1 = box
+    cx, cy = _EYES.mean(axis=0)
+    return np.s_[max(int(round(cy + y0 * _D)), 0):int(round(cy + y1 * _D)),
+                 max(int(round(cx + x0 * _D)), 0):int(round(cx + x1 * _D))]
+
+
+def _skinness(a: np.ndarray, b: np.ndarray, window: tuple[slice, slice]) -> float:
+    """How skin-like a window's colour is: skin is both red and yellow (a > 0 and b > 0);
+    white and blue masks, hair and grey photos are not."""
+    return min(float(np.median(a[window])), float(np.median(b[window])))
+
+
 def lens_statistics(crop: np.ndarray) -> np.ndarray:
     """Return the lens feature vector (see FEATURE_NAMES) of a CROP_SIZE BGR face crop."""
     lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB).astype(np.float32)
@@ -75,10 +96,17 @@ def lens_statistics(crop: np.ndarray) -> np.ndarray:
     gx = cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(lightness, cv2.CV_32F, 0, 1, ksize=3)
     grad = np.sqrt(gx * gx + gy * gy)
+    detail = np.abs(cv2.Laplacian(lightness, cv2.CV_32F, ksize=1))
+    forehead, face = _middle(FOREHEAD), _middle(FACE)
+    f10, f90 = np.percentile(lightness[face], (10, 90))
+    face_spread = max(float(f90 - f10), 1.0)
+    face_detail = max(float(detail[face].mean()), 1e-3)
 
     per_eye = []
     for side in (0, 1):
         w = {name: _window(name, side) for name in WINDOWS}
+        if _skinness(a, b, forehead) > _skinness(a, b, w["cheek"]) + 2.0:
+            w["cheek"] = forehead  # a mask (or a hand) covers the cheek: use the forehead
         cheek = lightness[w["cheek"]]
         skin = float(np.median(cheek))
         skin_a, skin_b = float(np.median(a[w["cheek"]])), float(np.median(b[w["cheek"]]))
@@ -101,6 +129,9 @@ def lens_statistics(crop: np.ndarray) -> np.ndarray:
             float((eye > skin + 3.0).mean()),
             u50 / max(skin, 1.0),
             e50 / max(skin, 1.0),
+            (e90 - e10) / face_spread,
+            float(detail[w["eye"]].mean()) / face_detail,
+            (u90 - u10) / face_spread,
         ]
         color = [
             float(np.median(a[w["under"]])) - skin_a,
