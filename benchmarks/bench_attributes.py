@@ -28,6 +28,8 @@ from rostro.vision.analyzer import Request, open_analyzer  # noqa: E402
 from rostro.vision.attributes import supported_attributes  # noqa: E402
 
 COURSE = ("age", "gender", "headPose", "smile", "facialHair", "glasses", "emotion")
+# The Práctica 14 script's own request (issue 12's cost bar: <= 40 ms per face).
+TUTORIAL = ("age", "gender", "glasses", "emotion")
 
 
 def cpu_ms(run, repeat: int, warmup: int = 3) -> float:
@@ -58,6 +60,7 @@ def main() -> int:
     names = sorted(supported_attributes())
     rows = {name: cost([name]) for name in names}
     rows["course list"] = cost(COURSE)
+    rows["tutorial list"] = cost(TUTORIAL)
     rows["all"] = cost(names)
     print(f"detection alone: {detect_only:.1f} ms CPU (subtracted below)")
     print(f"{'attributes':<24} ms per face (CPU)")

@@ -108,6 +108,33 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return max(grid, key=lambda t: (f1(t), -t))
 
 
+def three_way(tables, split: str) -> str:
+    """The served answer (glasses_decision on both shipped recipes, fitted on every training
+    row) against the three-way labels of the wild ``split``: a confusion table."""
+    from rostro.vision.attributes.glasses import glasses_decision
+
+    table = tables[f"wild_{split}"]
+    keep = [i for i, found in enumerate(table.found) if found]
+    outputs = {}
+    for head in ("sunglasses", "eyeglasses"):
+        data = head_data(head, tables)
+        model = fit_head(RECIPES[head], data.x, data.y)
+        outputs[head] = model(table.matrix(RECIPES[head].blocks)[keep])
+    classes = ("none", "eyeglasses", "sunglasses")
+    answer_names = {"none": "none", "reading": "eyeglasses", "sunglasses": "sunglasses"}
+    counts = np.zeros((3, 3), dtype=int)
+    for j, i in enumerate(keep):
+        answer = answer_names[glasses_decision(float(outputs["sunglasses"][j]),
+                                               float(outputs["eyeglasses"][j]))]
+        counts[classes.index(table.rows[i]["glasses"]), classes.index(answer)] += 1
+    right = np.trace(counts)
+    lines = [f"wild {split}: served three-way answer, {counts.sum()} faces, accuracy "
+             f"{right / counts.sum():.3f}", "| label | " + " | ".join(classes) + " |",
+             "|---" * 4 + "|"]
+    lines += [f"| {c} | " + " | ".join(str(v) for v in row) + " |" for c, row in zip(classes, counts)]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "eval")
@@ -145,6 +172,8 @@ def main() -> int:
                 y_test, p_test = answered(tables, head, recipe, "test")
                 print(f"  wild test     @0.5: {summary(y_test, p_test)}")
         RECIPES[head] = shipped
+    for split in ("val", "test") if args.test else ("val",):
+        print(three_way(tables, split))
     return 0
 
 

@@ -106,9 +106,12 @@ def main() -> int:
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--labels", type=Path, nargs="+", required=True)
     parser.add_argument("--out", type=Path, default=wild_folder())
+    parser.add_argument("--splits", default="train,val,test",
+                        help="the splits to write (the others' tables are left as they are)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    faces = [row for path in args.faces for row in read_csv(path)]
+    splits = set(args.splits.split(","))
+    faces = [row for path in args.faces for row in read_csv(path) if row["split"] in splits]
     counts = lay_out(faces, merged_labels(args.labels), args.mirror, args.out)
     print(f"wrote {counts} under {args.out}")
     return 0
