@@ -138,8 +138,9 @@ def lab_sections(data: Path, analyzer, tables: dict[str, FeatureTable], kept: di
     sections.append(_emotion_section(analyzer, data, tables["emotion"]))
     if "sunglasses" in kept and "eyeglasses" in kept:
         sections.append(_glasses_section(analyzer, data, tables, kept))
-    for name, (head_data, outputs) in kept.items():
-        if name in RECIPES and name != "mask":
+    for name in RECIPES:
+        if name in kept and name != "mask":
+            head_data, outputs = kept[name]
             sections.append(_head_section(analyzer, data, name, head_data, outputs))
     mask = _mask_section(analyzer, data, kept)
     if mask is not None:
