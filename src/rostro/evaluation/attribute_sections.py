@@ -132,8 +132,30 @@ def _mask_section(analyzer, data: Path, kept: dict) -> Section | None:
     return Section("mask (cross-validated by image)", DATASET, outcomes, MASK_CLASSES)
 
 
+def wild_glasses_section(data: Path, analyzer, table: FeatureTable, split: str) -> Section:
+    """The served glasses answer of the shipped heads on a wild split's faces (laid out by
+    training/wild_glasses.py; the heads never trained on val or test)."""
+    sun_head, eye_head = load_head("sunglasses"), load_head("eyeglasses")
+    found = np.flatnonzero(table.found)
+    p_sun = sun_head(table.matrix(sun_head.features)[found])
+    p_eye = eye_head(table.matrix(eye_head.features)[found])
+    names = {"none": "none", "reading": "eyeglasses", "sunglasses": "sunglasses"}
+    outcomes = []
+    for i, sun, eye in zip(found, p_sun, p_eye):
+        row = table.rows[i]
+        answer = names[glasses_decision(float(sun), float(eye))]
+        score = sun if answer == "sunglasses" else (1 - sun) * (eye if answer == "eyeglasses"
+                                                                else 1 - eye)
+        outcomes.append(Outcome(answer, row["glasses"], float(score),
+                                f"{row['face_id']} {row['source']} sun {sun:.2f} eye {eye:.2f}",
+                                _loader(analyzer, data, f"wild_{split}", row)))
+    return Section("glasses (served answer, shipped heads)", f"wild {split}", tuple(outcomes),
+                   ("none", "eyeglasses", "sunglasses"))
+
+
 def lab_sections(data: Path, analyzer, tables: dict[str, FeatureTable], kept: dict) -> list[Section]:
-    """Every attribute of ``evaluate_attributes`` as a Section (the order of the text report)."""
+    """Every attribute of ``evaluate_attributes`` as a Section (the order of the text report),
+    and the glasses of the wild val faces when they are laid out on this machine."""
     sections = _demographic_sections(analyzer, data, tables["age_gender"])
     sections.append(_emotion_section(analyzer, data, tables["emotion"]))
     if "sunglasses" in kept and "eyeglasses" in kept:
@@ -145,4 +167,6 @@ def lab_sections(data: Path, analyzer, tables: dict[str, FeatureTable], kept: di
     mask = _mask_section(analyzer, data, kept)
     if mask is not None:
         sections.append(mask)
+    if "wild_val" in tables:
+        sections.append(wild_glasses_section(data, analyzer, tables["wild_val"], "val"))
     return sections

@@ -412,7 +412,7 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
     names = ["age_gender", "emotion", "glasses", "face_attributes"]
     # The makeup labels live in the repository (training/labels/), not in the data folder.
     names += [t for t in ("makeup", "pool_makeup") if Path(TABLES[t][1]).is_file()]
-    names += ["detection", "wild_train"]
+    names += ["detection", "wild_train"] + (["wild_val"] if sections is not None else [])
     tables = load_tables(analyzer, data, names, cache)
     kept: dict = {}
     report = {
