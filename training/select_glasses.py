@@ -43,11 +43,18 @@ from rostro.vision.analyzer import open_analyzer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
+_FR = ("fr.descriptor", "regions.gray", "lenses.gray")
+# Candidate recipes: (blocks, other Recipe fields). The shipped ones: sunglasses number 1,
+# eyeglasses number 0.
 CANDIDATES = {
-    "sunglasses": (("regions.gray",), ("regions.gray", "lenses.gray"), ("regions.gray", "lenses"),
-                   ("lenses",), ("fr.descriptor", "regions.gray", "lenses"),
-                   ("fr.descriptor", "regions.gray", "lenses.gray")),
-    "eyeglasses": (("fr.descriptor", "regions"), ("fr.descriptor", "regions", "lenses")),
+    "sunglasses": ((("regions.gray",), {}), (("regions.gray", "lenses.gray"), {}),
+                   (("regions.gray", "lenses"), {}), (("lenses",), {}),
+                   (("fr.descriptor", "regions.gray", "lenses"), {}), (_FR, {}),
+                   (("fr.descriptor", "regions", "lenses"), {}),
+                   (_FR, {"components": 64}), (_FR, {"components": 128}),
+                   (("fr.descriptor", "regions.gray", "lenses"), {"components": 192}),
+                   (_FR, {"l2_grid": (1000.0, 10000.0, 100000.0)})),
+    "eyeglasses": ((("fr.descriptor", "regions"), {}), (("fr.descriptor", "regions", "lenses"), {})),
 }
 PRECISION_FLOOR = 0.95
 
@@ -148,15 +155,21 @@ def main() -> int:
     tables = load_tables(open_analyzer(), args.data, names, args.cache)
     for head in args.heads.split(","):
         shipped = RECIPES[head]
-        for k, blocks in enumerate(CANDIDATES[head]):
+        for k, (blocks, overrides) in enumerate(CANDIDATES[head]):
             if args.only and k not in args.only:
                 continue
-            recipe = dataclasses.replace(RECIPES[head], blocks=blocks)
+            recipe = dataclasses.replace(shipped, blocks=blocks, **overrides)
             RECIPES[head] = recipe  # head_data reads the recipe's blocks from RECIPES
             y_lab, p_lab = lab_cv(tables, head, recipe)
             y_val, p_val = answered(tables, head, recipe, "val")
-            print(f"{head} {'+'.join(blocks)}")
+            print(f"{head} #{k} {'+'.join(blocks)} {overrides or ''}")
             print(f"  lab dev (cv)  @0.5: {summary(y_lab, p_lab)}")
+            if head == "sunglasses":
+                data = head_data(head, tables)
+                on_set = np.array([t == "glasses" for t, dev in zip(
+                    (t for t, _ in data.rows), data.is_dev) if dev])
+                accuracy = float(((p_lab >= 0.5) == y_lab)[on_set].mean())
+                print(f"  glasses set accuracy (lab bar >= 0.95): {accuracy:.3f}")
             print(f"  wild val      @0.5: {summary(y_val, p_val)}")
             if head == "sunglasses":
                 threshold = pick_threshold(np.concatenate([y_lab, y_val]), np.concatenate([p_lab, p_val]))

@@ -483,7 +483,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            l2_grid=(1.0, 10.0, 100.0, 1000.0)),
     Recipe("smile", "sigmoid", ("emo.features", "emo.logp", "regions"), ("no", "yes")),
     # Sunglasses: the lightness-only region statistics and the lens statistics (is the eye
-    # visible behind the lens?). Picked among 9 variants on lab dev (cross-validated) + wild
+    # visible behind the lens?). Picked among 11 variants on lab dev (cross-validated) + wild
     # val (training/select_glasses.py, docs/attributes.md): region statistics alone, trained
     # mostly on grey CMU crops, took thick black frames and shadows for dark lenses; adding
     # FaceRes found more wild sunglasses but fell under the glasses-set bar (0.93-0.948 < 0.95).
