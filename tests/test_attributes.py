@@ -227,3 +227,38 @@ def test_mask_decision_rules():
     assert mask_decision(middle, 0.9) == Mask("face_mask", True)
     assert mask_decision(0.5, 0.9) == Mask("uncertain", False)
     assert mask_decision(1 - UNCERTAIN_BELOW + 0.01, 0.9) == Mask("uncertain", False)
+
+
+def _painted_glasses(image, detection, lens_darkness: float | None):
+    """The photo with thick black frames drawn around both eyes (a bridge between them) and,
+    when ``lens_darkness`` is given, the lenses darkened to that fraction of their light."""
+    points = np.array([[p.x, p.y] for p in detection.points5[:2]])
+    distance = float(np.linalg.norm(points[1] - points[0]))
+    out = image.copy()
+    rim = max(2, int(0.09 * distance))
+    for x, y in points:
+        x0, y0 = int(x - 0.42 * distance), int(y - 0.25 * distance)
+        x1, y1 = int(x + 0.42 * distance), int(y + 0.3 * distance)
+        if lens_darkness is not None:
+            out[y0:y1, x0:x1] = (out[y0:y1, x0:x1] * lens_darkness + 10).astype(np.uint8)
+        cv2.rectangle(out, (x0, y0), (x1, y1), (15, 15, 15), rim)
+    (lx, ly), (rx, ry) = points
+    cv2.line(out, (int(lx + 0.42 * distance), int(ly - 0.1 * distance)),
+             (int(rx - 0.42 * distance), int(ry - 0.1 * distance)), (15, 15, 15), rim)
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason="known failure: the shipped sunglasses head takes thick "
+                   "black frames for dark lenses; the lens-aware head that fixes it raised false "
+                   "alarms on wild test photos and is not shipped (docs/attributes.md, glasses)")
+def test_thick_frames_with_clear_lenses_are_not_sunglasses(analyzer, astronaut):
+    """Issue 12's sample photo in miniature: thick black frames with clear lenses are not
+    sunglasses (the eyes show through); the same frames with dark lenses are."""
+    detection = analyzer.detect(astronaut)[0]
+    answers = {}
+    for name, darkness in (("clear", None), ("dark", 0.12)):
+        painted = _painted_glasses(astronaut, detection, darkness)
+        faces = analyzer.analyze(painted, Request(attributes=frozenset({"glasses", "occlusion"})))
+        answers[name] = (faces[0].attributes["glasses"], faces[0].attributes["occlusion"].eye)
+    assert answers["clear"] == ("reading", False)
+    assert answers["dark"] == ("sunglasses", True)

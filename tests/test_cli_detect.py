@@ -9,6 +9,7 @@ import http.server
 import io
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import pytest
@@ -104,5 +105,7 @@ def test_url_fetch_from_a_thread_that_runs_an_event_loop(photo_url):
     async def call_blocking_fetch() -> bytes:
         return fetch_bytes(photo_url, FetchPolicy(allow_private=True))
 
-    data = asyncio.run(call_blocking_fetch())
+    # In a thread of its own: the test's thread may itself run Playwright's loop already.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        data = pool.submit(asyncio.run, call_blocking_fetch()).result()
     assert data[:2] == b"\xff\xd8"

@@ -23,6 +23,7 @@ from rostro.evaluation.headfit import (
     EMOTION_CLASSES,
     HAIR_CLASSES,
     HEAD_TABLES,
+    OPTIONAL_TABLES,
     RECIPES,
     TABLES,
     WILD_TRAIN,
@@ -35,6 +36,7 @@ from rostro.evaluation.headfit import (
 )
 from rostro.evaluation.detection import MASKED
 from rostro.vision.attributes.demographics import faceres_years, served_age
+from rostro.vision.attributes.glasses import glasses_decision
 from rostro.vision.attributes.heads import load_head
 from rostro.vision.attributes.mask import mask_decision
 from rostro.vision.attributes.occlusion import EVIDENCE
@@ -124,7 +126,7 @@ def _cross_validated(tables: dict[str, FeatureTable], kept: dict | None = None) 
     """Cross-validated rows of CV_HEADS; ``kept`` receives {head: (HeadData, dev outputs)}."""
     report = {}
     for name in CV_HEADS:
-        if not all(t in tables for t in HEAD_TABLES[name]):
+        if not all(t in tables or t in OPTIONAL_TABLES for t in HEAD_TABLES[name]):
             log.warning("%s: its label tables are not here (training/labels/); skipped", name)
             continue
         data = head_data(name, tables)
@@ -191,7 +193,7 @@ def _label_counts(name: str, tables: dict[str, FeatureTable], y: np.ndarray,
     """
     counts = {"negatives": int((y == 0).sum()), "unsure": 0, "missed": 0}
     for table_name in HEAD_TABLES[name]:
-        if not TABLES[table_name][2]:
+        if not TABLES[table_name][2] or table_name not in tables:
             continue
         table = tables[table_name]
         for row, found in zip(table.rows, table.found):
@@ -244,6 +246,7 @@ def _mask(tables: dict[str, FeatureTable], kept: dict) -> dict:
     truth = np.array([_mask_truth(row["face_class"]) for _, row in data.rows])
     answer = np.array([_mask_answer(mask_decision(float(a), float(b)))
                        for a, b in zip(p_mask, p_covered)])
+    kept["mask_answers"] = (data.rows, truth, answer, p_mask)
     confusion = np.zeros((3, 4), dtype=int)
     for t, a in zip(truth, answer):
         confusion[t, a] += 1
@@ -308,6 +311,54 @@ def _occlusion(kept: dict) -> dict:
     return report
 
 
+# The served glasses answer (glasses.glasses_decision) against three-way labels: the glasses
+# set's CMU "no_sunglasses" rows may show clear glasses, so they have no three-way label.
+GLASSES_TRUTH = {"sunglasses": "sunglasses", "eyeglasses": "reading", "no_glasses": "none",
+                 "none": "none"}
+
+
+def _glasses_rows(tables: dict[str, FeatureTable], kept: dict) -> list[tuple]:
+    """(table, row, truth, P(sun), P(eye)) of the dev rows with a three-way glasses label.
+
+    P(sun) is the sunglasses head's cross-validated output. P(eye) is the eyeglasses head's
+    cross-validated output where the row trains that head, else (sunglasses rows, which it
+    never trains on) the shipped eyeglasses head's answer."""
+    sun_data, p_sun = kept["sunglasses"]
+    eye_data, p_eye = kept["eyeglasses"]
+    eye_dev = [key for key, dev in zip(eye_data.rows, eye_data.is_dev) if dev]
+    eye_cv = {(t, r["image"]): float(p) for (t, r), p in zip(eye_dev, p_eye)}
+    shipped = load_head("eyeglasses")
+    out = []
+    sun_dev = [key for key, dev in zip(sun_data.rows, sun_data.is_dev) if dev]
+    for (table, row), sun in zip(sun_dev, p_sun):
+        truth = GLASSES_TRUTH.get(row["glasses"])
+        if truth is None:
+            continue
+        eye = eye_cv.get((table, row["image"]))
+        if eye is None:
+            t = tables[table]
+            i = t.rows.index(row)
+            eye = float(shipped(t.matrix(shipped.features)[i]))
+        out.append((table, row, truth, float(sun), eye))
+    return out
+
+
+def _glasses(tables: dict[str, FeatureTable], kept: dict) -> dict:
+    """The served three-way glasses answer on the dev rows that have a three-way label."""
+    rows = _glasses_rows(tables, kept)
+    classes = ("none", "reading", "sunglasses")
+    truth = np.array([classes.index(r[2]) for r in rows])
+    answer = np.array([classes.index(glasses_decision(r[3], r[4])) for r in rows])
+    confusion = np.zeros((3, 3), dtype=int)
+    for t, a in zip(truth, answer):
+        confusion[t, a] += 1
+    sun_true, sun_said = truth == 2, answer == 2
+    return {"n": len(rows), "classes": list(classes), "confusion": confusion.tolist(),
+            "accuracy": float((truth == answer).mean()), "balanced_accuracy": _balanced(truth, answer),
+            "sunglasses_precision": float(sun_true[sun_said].mean()) if sun_said.any() else 0.0,
+            "sunglasses_recall": float(sun_said[sun_true].mean()) if sun_true.any() else 0.0}
+
+
 def _mask_lines(report: dict) -> list[str]:
     """The mask and occlusion tables of a report (empty when it has none)."""
     if "mask" not in report:
@@ -362,8 +413,12 @@ def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 5) -> dict:
     return {"ece": float(ece), "bins": table}
 
 
-def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None) -> dict:
-    """Measure every attribute head on the dev sets under ``data``; return a plain dict."""
+def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
+                        sections: list | None = None) -> dict:
+    """Measure every attribute head on the dev sets under ``data``; return a plain dict.
+
+    ``sections``: when given, receives one ``html_report.Section`` per attribute (the
+    answered faces, for ``--report``)."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if analyzer is None:
         from rostro.vision.analyzer import open_analyzer
@@ -373,8 +428,10 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None) ->
     # The makeup labels live in the repository (training/labels/), not in the data folder.
     names += [t for t in ("makeup", "pool_makeup") if Path(TABLES[t][1]).is_file()]
     names += ["detection"]
-    # The wild train split's numbers (training/labels/) train some heads beside the dev rows.
+    # The wild train split's numbers (training/labels/) train some heads beside the dev rows;
+    # the glasses heads' wild tables are optional (laid out by training/wild_glasses.py).
     names += ["wild_train"] if WILD_TRAIN.is_file() else []
+    names += ["wild_glasses_train"] + (["wild_glasses_val"] if sections is not None else [])
     tables = load_tables(analyzer, data, names, cache)
     kept: dict = {}
     report = {
@@ -385,6 +442,11 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None) ->
         "mask": _mask(tables, kept),
     }
     report["occlusion"] = _occlusion(kept)
+    report["glasses"] = _glasses(tables, kept)
+    if sections is not None:
+        from rostro.evaluation.attribute_sections import lab_sections
+
+        sections += lab_sections(data, analyzer, tables, kept)
     return report
 
 
@@ -442,6 +504,7 @@ def format_report(report: dict) -> str:
     if hc:
         lines += ["", f"top hairColor equals the label: {hc['top_color_accuracy']:.3f} "
                   f"(always black: {hc['always_black']:.3f})"]
+    lines += _glasses_lines(report)
     lines += _mask_lines(report)
     return "\n".join(lines)
 
@@ -450,6 +513,21 @@ def _wild_dir(args: argparse.Namespace) -> Path | None:
     """The mirror folder of the wild photos: --wild, else $ROSTRO_WILD (None: not measured)."""
     value = args.wild or os.environ.get("ROSTRO_WILD")
     return Path(value) if value else None
+
+
+def _glasses_lines(report: dict) -> list[str]:
+    """The served three-way glasses answer (empty when the report has none)."""
+    g = report.get("glasses")
+    if not g:
+        return []
+    lines = ["", (f"glasses, the served answer (none / reading / sunglasses) on {g['n']} dev faces "
+                  f"with a three-way label: accuracy {g['accuracy']:.3f}, balanced "
+                  f"{g['balanced_accuracy']:.3f}; sunglasses precision "
+                  f"{g['sunglasses_precision']:.3f}, recall {g['sunglasses_recall']:.3f}"), "",
+             "| truth | " + " | ".join(g["classes"]) + " |", "|---" * 4 + "|"]
+    for name, row in zip(g["classes"], g["confusion"]):
+        lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
+    return lines
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -461,7 +539,9 @@ def _run(args: argparse.Namespace) -> int:
         raise SystemExit("give --data (lab dev sets) and/or --wild (in-the-wild photos)")
     analyzer = open_analyzer()
     cache = None if args.no_cache else (args.cache or rostro_home() / "attribute-features")
-    report = evaluate_attributes(args.data, analyzer, cache=cache) if args.data else {}
+    sections: list | None = [] if args.report else None
+    report = (evaluate_attributes(args.data, analyzer, cache=cache, sections=sections)
+              if args.data else {})
     tables = [format_report(report)] if report else []
     wild_dir = _wild_dir(args)
     if wild_dir is not None:
@@ -473,6 +553,10 @@ def _run(args: argparse.Namespace) -> int:
         else:
             tables.append(format_wild(report["wild"], report))
     publish(report, "\n\n".join(tables), args.json)
+    if args.report:
+        from rostro.evaluation.html_report import write_report
+
+        print(f"HTML report written to {write_report(args.report, sections or [])}")
     return 0
 
 
@@ -490,4 +574,6 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cache", type=Path, help="feature cache folder "
                         "(default $ROSTRO_HOME/attribute-features)")
     parser.add_argument("--no-cache", action="store_true", help="recompute every feature")
+    parser.add_argument("--report", type=Path, metavar="DIR", help="also write an HTML page "
+                        "(DIR/index.html): confusion tables and the worst mistakes per attribute")
     parser.set_defaults(handler=_run)

@@ -14,6 +14,8 @@ Feature blocks (the names heads list in their ``features``):
   ``regions.gray`` the same without the colour (a, b) statistics.
 * ``cosmetics`` (see ``cosmetics.FEATURE_NAMES``): lip and eye colour relative to the cheeks
   on the 160 px ArcFace-aligned face (<1 ms).
+* ``lenses`` (see ``lenses.FEATURE_NAMES``): is the eye visible or behind a dark lens, on the
+  same 160 px face (<1 ms); ``lenses.gray`` the lightness-only part.
 
 ``head_output(ctx, name)`` runs the shipped head ``heads/<name>.npz`` on the blocks it lists,
 so asking for one attribute runs only the networks its head reads.
@@ -39,6 +41,9 @@ from rostro.vision.attributes.nets import (
     FaceResOutput,
     FerEmotionNet,
 )
+from rostro.vision.attributes.lenses import FEATURE_NAMES as LENS_NAMES
+from rostro.vision.attributes.lenses import GRAY_COUNT as LENS_GRAY_COUNT
+from rostro.vision.attributes.lenses import lens_statistics
 from rostro.vision.attributes.regions import FEATURE_NAMES, region_statistics
 from rostro.vision.embedder import points_array
 
@@ -97,13 +102,23 @@ def regions(ctx: FaceContext) -> np.ndarray:
     return ctx.once("regions", lambda: region_statistics(wide(ctx)))
 
 
+def aligned_face(ctx: FaceContext) -> np.ndarray:
+    """The 160 px ArcFace-aligned face (BGR), shared by the cosmetics and lens statistics."""
+    return ctx.once("face160", lambda: face_crop(ctx.image, points_array(ctx.face.detection),
+                                                 CROP_SIZE))
+
+
 def cosmetics(ctx: FaceContext) -> np.ndarray:
-    return ctx.once("cosmetics", lambda: cosmetic_statistics(
-        face_crop(ctx.image, points_array(ctx.face.detection), CROP_SIZE)))
+    return ctx.once("cosmetics", lambda: cosmetic_statistics(aligned_face(ctx)))
+
+
+def lenses(ctx: FaceContext) -> np.ndarray:
+    return ctx.once("lenses", lambda: lens_statistics(aligned_face(ctx)))
 
 
 # Lightness and texture only (no colour): for heads trained mostly on grey photos (CMU, Yale).
 _GRAY = np.array([not name.endswith((".a", ".b")) for name in FEATURE_NAMES])
+_LENS_GRAY = np.arange(len(LENS_NAMES)) < LENS_GRAY_COUNT
 
 BLOCKS: dict[str, Callable[[FaceContext], np.ndarray]] = {
     "ag.age_probs": lambda ctx: age_gender(ctx).age_probabilities,
@@ -119,10 +134,13 @@ BLOCKS: dict[str, Callable[[FaceContext], np.ndarray]] = {
     "regions": regions,
     "regions.gray": lambda ctx: regions(ctx)[_GRAY],
     "cosmetics": cosmetics,
+    "lenses": lenses,
+    "lenses.gray": lambda ctx: lenses(ctx)[_LENS_GRAY],
 }
 
 # Blocks that are a column subset of another block: block -> (source block, column mask).
-DERIVED: dict[str, tuple[str, np.ndarray]] = {"regions.gray": ("regions", _GRAY)}
+DERIVED: dict[str, tuple[str, np.ndarray]] = {"regions.gray": ("regions", _GRAY),
+                                              "lenses.gray": ("lenses", _LENS_GRAY)}
 
 
 def feature_vector(ctx: FaceContext, blocks: tuple[str, ...]) -> np.ndarray:

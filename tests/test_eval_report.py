@@ -1,0 +1,56 @@
+"""The HTML page of ``rostro eval attributes --report``: confusion tables and worst mistakes."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import numpy as np
+import pytest
+
+from rostro.evaluation.html_report import Outcome, Section, render, write_report
+
+
+def test_confusion_counts_and_worst_mistakes_first():
+    outcomes = (Outcome("yes", "yes", 0.9), Outcome("no", "yes", 0.6), Outcome("yes", "no", 0.95),
+                Outcome("no", "no", 0.8), Outcome("yes", "no", 0.7))
+    section = Section("sunglasses", "toy", outcomes, ("no", "yes"))
+    labels, answers, counts = section.confusion()
+    assert labels == ("no", "yes") and answers == ("no", "yes")
+    np.testing.assert_array_equal(counts, [[1, 2], [1, 1]])
+    assert [o.score for o in section.mistakes()] == [0.95, 0.7, 0.6]
+    # An answer no label has (a class the data never labels) gets its own column.
+    odd = Section("glasses", "toy", (Outcome("swimming", "none", 0.5),), ("none",))
+    assert odd.confusion()[1] == ("none", "swimming")
+    page = render([section])
+    assert "accuracy 0.400" in page and "balanced 0.417" in page
+    assert page.count("<table") == 1 and "(no image)" in page
+
+
+@pytest.mark.models
+def test_report_of_real_faces_has_tables_and_thumbnails(analyzer, eval_data, tmp_path):
+    """A small run on the glasses dev set: the served answer of six faces, their thumbnails
+    cut again by the evaluation's own loader, one self-contained page."""
+    from rostro.evaluation.attribute_sections import _loader
+    from rostro.evaluation.headfit import central_face
+    from rostro.vision.types import Face
+
+    folder = eval_data("glasses")
+    with open(folder / "labels.csv", newline="", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["glasses"] in ("sunglasses", "no_sunglasses")]
+    outcomes = []
+    for row in rows[:3] + rows[-3:]:
+        image, detection = central_face(analyzer, __import__("cv2").imread(str(folder / row["image"])))
+        answer = analyzer.attributes.run(image, Face(detection=detection), ["glasses"])["glasses"]
+        outcomes.append(Outcome("sunglasses" if answer == "sunglasses" else "no_sunglasses",
+                                row["glasses"], 0.9, row["source"],
+                                _loader(analyzer, eval_data(), "glasses", row)))
+    # One deliberately wrong row, so that the strip of mistakes has a face to show.
+    outcomes.append(Outcome("sunglasses", "no_sunglasses", 0.99, "made up", outcomes[0].thumbnail))
+    path = write_report(tmp_path / "report", [Section("glasses", "lab dev", tuple(outcomes))])
+    page = path.read_text(encoding="utf-8")
+    assert path.name == "index.html" and "<style>" in page
+    assert page.count('<table class="confusion">') == 1
+    thumbnails = re.findall(r'<img src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', page)
+    assert thumbnails and all(len(t) > 500 for t in thumbnails)
+    assert "made up" in page
