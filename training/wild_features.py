@@ -26,7 +26,6 @@ import argparse
 import hashlib
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -41,16 +40,17 @@ from rostro.evaluation.headfit import (  # noqa: E402
     WILD_TRAIN,
     FeatureTable,
     read_rows,
+    stack_rows,
     table_blocks,
     wild_target,
 )
+from rostro.evaluation.wild import load_photo  # noqa: E402
 from rostro.vision.attributes.features import BLOCKS, DERIVED, age_gender, faceres  # noqa: E402
 from rostro.vision.types import Box, Face  # noqa: E402
 
 log = logging.getLogger("wild_features")
 
 MATCH_IOU = 0.5  # the wild evaluation's rule (rostro.evaluation.wild on branch wild)
-PHOTO_MAX_SIDE = 8192  # some phone photos are over the service's 4096 px limit
 # Plain-network outputs kept beside the blocks (one number per face).
 EXTRA = ("ag.male", "fr.male")
 NAMES = tuple(sorted(n for n in BLOCKS if n not in DERIVED))
@@ -61,17 +61,6 @@ def cache_path(faces_csv: Path, out: Path) -> Path:
     digest = hashlib.sha256(faces_csv.read_bytes() + "|".join(NAMES + EXTRA).encode()
                             + FEATURES_VERSION.encode()).hexdigest()[:16]
     return out / f"wild-{digest}.npz"
-
-
-def load_photo(mirror: Path, repo: str, commit: str, path: str) -> np.ndarray:
-    """One pinned photo as BGR (EXIF orientation applied), read from a bare git mirror
-    (``<mirror>/<owner>+<name>/repo``)."""
-    from rostro.vision.image import decode_image
-
-    git_dir = mirror / repo.replace("/", "+") / "repo"
-    blob = subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{commit}:{path}"],
-                          check=True, capture_output=True).stdout
-    return decode_image(blob, max_side=PHOTO_MAX_SIDE)
 
 
 def compute(analyzer, mirror: Path, rows: list[dict[str, str]]) -> dict[str, np.ndarray]:
@@ -100,11 +89,7 @@ def compute(analyzer, mirror: Path, rows: list[dict[str, str]]) -> dict[str, np.
         values["fr.male"].append(np.array([faceres(ctx).male_probability]))
         if i % 50 == 0:
             log.info("%d/%d", i, len(rows))
-    out = {"found": found}
-    for n, vs in values.items():
-        dim = next((len(v) for v in vs if v is not None), 0)
-        out[n] = np.array([v if v is not None else np.zeros(dim) for v in vs])
-    return out
+    return {"found": found, **{n: stack_rows(vs) for n, vs in values.items()}}
 
 
 SOURCES_CSV = Path(__file__).resolve().parent / "wild" / "sources.csv"

@@ -23,13 +23,13 @@ import argparse
 import csv
 import hashlib
 import logging
-import subprocess
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from rostro.evaluation.headfit import wild_folder
+from rostro.evaluation.wild import read_blob
 
 log = logging.getLogger("wild_glasses")
 
@@ -53,13 +53,6 @@ def merged_labels(paths: list[Path]) -> dict[str, str]:
     return labels
 
 
-def photo_bytes(mirror: Path, repo: str, commit: str, path: str) -> bytes:
-    """The bytes of one pinned file of a mirrored repository (``owner+name/repo`` git dirs)."""
-    git_dir = mirror / repo.replace("/", "+") / "repo"
-    return subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{commit}:{path}"],
-                          check=True, capture_output=True).stdout
-
-
 def lay_out(faces: list[dict[str, str]], labels: dict[str, str], mirror: Path,
             out: Path) -> dict[str, int]:
     """Write the photos and one ``wild_<split>.csv`` per split; return rows per split."""
@@ -76,7 +69,7 @@ def lay_out(faces: list[dict[str, str]], labels: dict[str, str], mirror: Path,
         if name not in sizes:
             target = out / name
             if not target.is_file():
-                target.write_bytes(photo_bytes(mirror, face["repo"], face["commit"], face["path"]))
+                target.write_bytes(read_blob(mirror, face["repo"], face["commit"], face["path"]))
             image = cv2.imdecode(np.frombuffer(target.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
             if image is None:
                 log.warning("unreadable photo %s", face["path"])

@@ -208,11 +208,13 @@ def _compute_blocks(analyzer, folder: Path, csv_name: str, rows: list[dict[str, 
             values[n].append(np.ravel(BLOCKS[n](ctx)).astype(np.float64))
         if i % 200 == 0:
             log.info("%s: %d/%d (%s)", csv_name, i, len(rows), ", ".join(names))
-    blocks = {}
-    for n in names:
-        dim = next((len(v) for v in values[n] if v is not None), 0)
-        blocks[n] = np.array([v if v is not None else np.zeros(dim) for v in values[n]])
-    return found, blocks
+    return found, {n: stack_rows(values[n]) for n in names}
+
+
+def stack_rows(rows: list[np.ndarray | None]) -> np.ndarray:
+    """Stack per-face feature vectors into (n, d), zeros for faces without one (None)."""
+    dim = next((len(v) for v in rows if v is not None), 0)
+    return np.array([v if v is not None else np.zeros(dim) for v in rows])
 
 
 # Bump when shared feature code changes (detection, crops, nets): invalidates every cache.
