@@ -55,7 +55,8 @@ def _parse() -> argparse.Namespace:
 
 ARGS = _parse() if __name__ == "__main__" else None
 if ARGS is not None:  # must precede the first numpy import to take effect
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    # ROSTRO_BLAS_THREADS: rostro.search.hnsw applies it to FAISS's pools when loading it.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "ROSTRO_BLAS_THREADS"):
         os.environ[var] = str(ARGS.blas_threads)
 
 import numpy as np  # noqa: E402

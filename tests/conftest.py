@@ -112,6 +112,14 @@ SLOW_MODULES = frozenset({
 BROWSER_FIXTURES = frozenset({"browser", "page"})
 
 
+def pytest_configure(config):
+    """One BLAS/OpenMP thread in the test process (rostro.threads says why; servers the tests
+    start limit their own): models, servers and the tests run side by side on two cores."""
+    from rostro.threads import limit_threads
+
+    limit_threads()
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark each test ``models``, ``postgres``, ``browser`` and ``slow`` as it qualifies."""
     for item in items:

@@ -151,7 +151,6 @@ def test_makeup_labels_are_well_formed(table, eval_data):
 @pytest.fixture(scope="module")
 def tables(analyzer, tmp_path_factory, eval_data):
     data = eval_data()
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     return load_head_tables(analyzer, data, _wanted(), tmp_path_factory.mktemp("features"))
 
 

@@ -11,7 +11,7 @@ from rostro.evaluation.quality import (
     Sample, degradations, format_table, level_counts, pair_outcomes, summarize,
 )
 from rostro.evaluation.verification import Pair
-from rostro.vision.attributes.quality import RecognitionFeatures, recognition_quality
+from rostro.vision.attributes.face_quality import RecognitionFeatures, recognition_quality
 
 SHARP = RecognitionFeatures(size=150, blur=0.0, exposure=0.5, noise=0.1, yaw=2, pitch=3,
                             score=0.95)

@@ -35,3 +35,26 @@ def test_rooms_below_the_server_do_not_import_it(room):
     offenders = sorted(str(path.relative_to(SRC)) for path in (SRC / room).rglob("*.py")
                        if "rostro.server" in imported_modules(path))
     assert not offenders
+
+
+#: Names every room may have: package files, and each room's own small exception hierarchy.
+SHARED_NAMES = frozenset({"__init__", "__main__", "errors"})
+
+
+def test_module_names_are_unique_across_rooms():
+    """One name, one module: ``from rostro.x import groups`` never needs an alias to tell two
+    rooms' ``groups`` apart. Packages count too (``vision/attributes/`` vs ``attributes.py``)."""
+    where: dict[str, list[str]] = {}
+    for path in SRC.rglob("*"):
+        if "__pycache__" in path.parts:
+            continue
+        if path.suffix == ".py":
+            name = path.stem
+        elif path.is_dir() and (path / "__init__.py").exists():
+            name = path.name
+        else:
+            continue
+        where.setdefault(name, []).append(str(path.relative_to(SRC)))
+    collisions = {name: sorted(paths) for name, paths in where.items()
+                  if len(paths) > 1 and name not in SHARED_NAMES}
+    assert not collisions

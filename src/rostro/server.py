@@ -36,6 +36,7 @@ from rostro.service.settings import ServiceSettings
 from rostro.service.state import ServiceState
 from rostro.service.url_fetch import DownloadSlots
 from rostro.store.db import open_database
+from rostro.threads import limit_threads
 from rostro.studio import routes
 from rostro.vision.analyzer import Analyzer
 
@@ -68,6 +69,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         tune_allocator()
+        limit_threads(settings.blas_thread_count())  # each worker process, before any work
         database = open_database(settings.database_location())
         engine = analyzer or Analyzer(ModelCache(settings.models_path()))
         engine.load_all()

@@ -11,7 +11,7 @@ from rostro.api.errors import bad_argument, unsupported_feature
 from rostro.api.face_json import ATTRIBUTE_FORMATTERS, detected_face
 from rostro.api.images import analyse_image, image_media_type, request_image
 from rostro.api.params import Query, QueryParam, parse_csv
-from rostro.service.detection import DetectParams, analyze_image, remember_faces
+from rostro.service.face_analysis import DetectParams, analyze_image, remember_faces
 from rostro.service.state import service_state
 from rostro.store.resources import ResourceRef
 from rostro.vision.attributes import supported_attributes

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
-# One BLAS thread, set before numpy loads (the command modules below import it): requests and
-# models run in parallel already, and on two cores a second BLAS thread made one gallery
-# search 30-90x slower.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-from rostro import __version__  # noqa: E402
-from rostro.cli import detect_cmd, eval_cmd, models_cmd, service_cmd, studio_cmd  # noqa: E402
+from rostro import __version__
+from rostro.cli import detect_cmd, eval_cmd, models_cmd, service_cmd, studio_cmd
+from rostro.threads import limit_threads
 
 # The command modules, in the order ``rostro --help`` lists their commands.
 COMMAND_MODULES = (models_cmd, detect_cmd, eval_cmd, service_cmd, studio_cmd)
@@ -29,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rostro", description="Offline face analysis with the Azure Face API.")
     parser.add_argument("--version", action="version", version=f"rostro {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--blas-threads", type=service_cmd.positive(int), metavar="N",
+                        help="BLAS/OpenMP threads per process (default: $ROSTRO_BLAS_THREADS, "
+                             "else 1: requests and models already run in parallel)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.add_commands(commands)
@@ -43,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        limit_threads(args.blas_threads)
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130

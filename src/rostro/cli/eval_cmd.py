@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from rostro.evaluation import attributes, detection, identification, quality, verification
+from rostro.evaluation import attribute_accuracy, detection, identification, quality, verification
 
-EVALUATIONS = (detection, verification, identification, attributes, quality)
+EVALUATIONS = (detection, verification, identification, attribute_accuracy, quality)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

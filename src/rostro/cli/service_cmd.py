@@ -90,6 +90,7 @@ def service_settings(args: argparse.Namespace):
         inference_threads=args.inference_threads,
         fetch_timeout=args.fetch_timeout,
         pixel_budget=args.pixel_budget,
+        blas_threads=args.blas_threads or 0,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from rostro.evaluation.attributes import AGE_BINS, MASK_CLASSES, _glasses_rows
+from rostro.evaluation.attribute_accuracy import AGE_BINS, MASK_CLASSES, _glasses_rows
 from rostro.evaluation.headfit import (
     EMOTION_CLASSES,
     HAIR_CLASSES,

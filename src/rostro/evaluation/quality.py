@@ -38,7 +38,7 @@ from rostro.evaluation import markdown_table, publish
 from rostro.evaluation.identification import MAX_SIDE, read_labels
 from rostro.evaluation.metrics import wilson_interval
 from rostro.evaluation.verification import load_pairs
-from rostro.vision.attributes.quality import RecognitionFeatures, recognition_quality
+from rostro.vision.attributes.face_quality import RecognitionFeatures, recognition_quality
 from rostro.vision.image import read_image
 
 LEVELS = ("high", "medium", "low")
@@ -114,7 +114,7 @@ def around_face(image: np.ndarray, box) -> tuple[np.ndarray, float]:
 def analyse(analyzer, image: np.ndarray):
     """The largest face's recognition features, embedding and box (Nones without a face)."""
     from rostro.vision.analyzer import Request
-    from rostro.vision.attributes.quality import recognition_features
+    from rostro.vision.attributes.face_quality import recognition_features
 
     faces = analyzer.analyze(image, Request(landmarks=True, pose=True, embedding=True,
                                             max_faces=1))

@@ -300,7 +300,7 @@ def _cell(score: dict | None, key: str) -> str:
 
 
 # The figure each measure is judged by, and the lab dev figure beside it: (what it is, its path
-# in the lab report of rostro.evaluation.attributes), or None where the lab sets have none.
+# in the lab report of rostro.evaluation.attribute_accuracy), or None where the lab sets have none.
 _CV = "balanced, 5-fold CV"
 HEADLINE = (
     ("sunglasses", "precision", (_CV, ("cross_validated", "sunglasses", "balanced_accuracy"))),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rostro.config import DEFAULT_APPROXIMATE_FROM, settings
 from rostro.search import container, hnsw
 from rostro.search.base import GalleryIndex
 from rostro.search.errors import BackendUnavailable, IndexCorrupt, IndexStale, SearchError
@@ -25,14 +25,13 @@ BACKENDS: dict[str, type[GalleryIndex]] = {ExactIndex.kind: ExactIndex, HnswInde
 #: per 10-face identify call, growing linearly (36 ms / 180 ms at 1M), while HNSW stays at
 #: 1-4 ms. Below it exact search is fast enough, never misses and trains instantly, where
 #: HNSW costs minutes of graph building (77 s at 100k on 2 cores). Override with
-#: ``$ROSTRO_APPROXIMATE_FROM``.
-APPROXIMATE_FROM = 200_000
+#: ``$ROSTRO_APPROXIMATE_FROM`` (read by rostro.config).
+APPROXIMATE_FROM = DEFAULT_APPROXIMATE_FROM
 
 
 def approximate_from() -> int:
     """The size threshold in force: ``$ROSTRO_APPROXIMATE_FROM`` or :data:`APPROXIMATE_FROM`."""
-    value = os.environ.get("ROSTRO_APPROXIMATE_FROM")
-    return int(value) if value else APPROXIMATE_FROM
+    return settings().approximate_from
 
 
 def choose_backend(n_faces: int, backend: str = "auto") -> str:

@@ -11,12 +11,14 @@ faces found; only *which* faces are found is approximate.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from rostro.search.base import FileBacked, SearchHits, check_embeddings, check_ids, check_k, empty_hits
 from rostro.search.errors import BackendUnavailable, IndexCorrupt
+from rostro.threads import limit_threads
 
 #: Graph degree (FAISS "M"): 32 links per node, ~256 bytes per face on top of the vector.
 DEFAULT_M = 32
@@ -46,7 +48,14 @@ def faiss_module() -> Any:
         raise BackendUnavailable(
             "the approximate index needs FAISS: pip install 'rostro[ann]' (faiss-cpu)"
         ) from exc
+    _limit_faiss_pools()
     return faiss
+
+
+@functools.cache
+def _limit_faiss_pools() -> int:
+    """FAISS brings its own BLAS and OpenMP pools: limit them once, when it is first loaded."""
+    return limit_threads()
 
 
 def available() -> bool:

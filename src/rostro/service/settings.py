@@ -2,6 +2,8 @@
 
 ``rostro serve`` builds the settings once and passes them to each worker process through the
 ``ROSTRO_SERVICE_SETTINGS`` environment variable (JSON), so every worker runs the same way.
+What is not set here (None or 0) comes from the process's settings (rostro.config), which
+read every other ``ROSTRO_*`` variable.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from rostro.config import settings
 from rostro.service.memory import DEFAULT_PIXEL_BUDGET
 from rostro.service.url_fetch import FetchPolicy
 
@@ -27,7 +30,8 @@ class ServiceSettings:
     ``download_threads``: image URLs fetched at once per process (``downloads_per_host`` of
     them at most to one host); ``fetch_timeout``: seconds one image URL may take, connect,
     headers and body together; ``pixel_budget``: pixels of images decoded and analysed at
-    once per process (memory)."""
+    once per process (memory); ``blas_threads``: BLAS/OpenMP threads per process (0: the
+    ``$ROSTRO_BLAS_THREADS`` setting, default 1; see rostro.threads)."""
 
     database: str | None = None
     models: str | None = None
@@ -38,6 +42,7 @@ class ServiceSettings:
     downloads_per_host: int = 8
     fetch_timeout: float = 10.0
     pixel_budget: int = DEFAULT_PIXEL_BUDGET
+    blas_threads: int = 0
 
     def fetch_policy(self) -> FetchPolicy:
         """Return the URL fetcher's policy for these settings."""
@@ -46,11 +51,16 @@ class ServiceSettings:
                            total_timeout=self.fetch_timeout)
 
     def database_location(self) -> str | None:
-        """The database to open: a path or a URL (None: the default)."""
+        """The database to open: a path or a URL (None: the default, see open_database)."""
         return self.database or None
 
-    def models_path(self) -> Path | None:
-        return Path(self.models) if self.models else None
+    def models_path(self) -> Path:
+        """The model cache: ``models``, else the ``$ROSTRO_MODELS`` setting."""
+        return Path(self.models) if self.models else settings().models
+
+    def blas_thread_count(self) -> int:
+        """BLAS/OpenMP threads per process: ``blas_threads``, else the setting."""
+        return self.blas_threads or settings().blas_threads
 
     def threads(self) -> int:
         """Return the number of images analysed at once."""
@@ -68,5 +78,5 @@ class ServiceSettings:
     @classmethod
     def from_environment(cls) -> ServiceSettings:
         """Return the settings in ``$ROSTRO_SERVICE_SETTINGS`` (defaults when unset)."""
-        text = os.environ.get(ENVIRONMENT_VARIABLE)
+        text = settings().service_json
         return cls.from_json(text) if text else cls()

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from rostro.config import rostro_home
+from rostro.config import rostro_home, settings
 from rostro.store.errors import UnsupportedDatabase
 from rostro.store.migrations import migrate
 from rostro.store.tables import SchemaMigration
@@ -40,8 +40,8 @@ from rostro.store.tables import SchemaMigration
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "rostro.db"
-#: A database URL here replaces the SQLite file for every command (``rostro serve`` also
-#: takes ``--database-url``).
+#: A database URL in this variable (read by rostro.config) replaces the SQLite file for
+#: every command (``rostro serve`` also takes ``--database-url``).
 URL_VARIABLE = "ROSTRO_DATABASE_URL"
 BUSY_TIMEOUT_MS = 15_000
 #: The key of the advisory lock every PostgreSQL transaction takes ("rostro" in ASCII).
@@ -170,7 +170,7 @@ class Database:
 
 def _resolve(location: Path | str | None) -> Path | URL:
     if location is None:
-        location = os.environ.get(URL_VARIABLE) or default_database_path()
+        location = settings().database_url or default_database_path()
     if isinstance(location, str):
         return parse_location(location)
     return Path(location)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import onnxruntime as ort
 
+from rostro.config import settings
+
 
 def default_threads() -> int:
     """Threads per model: ``$ROSTRO_THREADS`` or 1 (requests run in parallel instead)."""
-    return max(1, int(os.environ.get("ROSTRO_THREADS", "1")))
+    return settings().onnx_threads
 
 
 def session(path: Path | bytes, threads: int | None = None) -> ort.InferenceSession:

@@ -107,5 +107,5 @@ from rostro.vision.attributes import (  # noqa: E402,F401
     makeup,
     mask,
     occlusion,
-    quality,
+    face_quality,
 )

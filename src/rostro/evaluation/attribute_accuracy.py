@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 
+from rostro.config import settings
 from rostro.evaluation.headfit import (
     EMOTION_CLASSES,
     HAIR_CLASSES,
@@ -43,6 +43,7 @@ from rostro.vision.attributes.occlusion import EVIDENCE
 from rostro.vision.attributes.values import Mask
 from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
 from rostro.evaluation import publish
+from rostro.threads import limit_threads
 
 log = logging.getLogger(__name__)
 
@@ -419,7 +420,7 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
 
     ``sections``: when given, receives one ``html_report.Section`` per attribute (the
     answered faces, for ``--report``)."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    limit_threads()
     if analyzer is None:
         from rostro.vision.analyzer import open_analyzer
 
@@ -511,8 +512,7 @@ def format_report(report: dict) -> str:
 
 def _wild_dir(args: argparse.Namespace) -> Path | None:
     """The mirror folder of the wild photos: --wild, else $ROSTRO_WILD (None: not measured)."""
-    value = args.wild or os.environ.get("ROSTRO_WILD")
-    return Path(value) if value else None
+    return Path(args.wild) if args.wild else settings().wild
 
 
 def _glasses_lines(report: dict) -> list[str]:
