@@ -151,7 +151,8 @@ def main() -> int:
     parser.add_argument("--test", action="store_true", help="also report the wild test split")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    names = ["glasses", "face_attributes", "wild_glasses_train", "wild_glasses_val"] + (["wild_glasses_test"] if args.test else [])
+    names = ["glasses", "face_attributes", "wild_glasses_train", "wild_glasses_val"]
+    names += ["wild_glasses_test"] if args.test else []
     tables = load_tables(open_analyzer(), args.data, names, args.cache)
     for head in args.heads.split(","):
         shipped = RECIPES[head]

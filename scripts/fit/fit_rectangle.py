@@ -11,8 +11,8 @@ The model works in the face's own frame: ``axis`` runs from the eye midpoint to 
 midpoint, ``scale`` is the mean of the eye distance and the eye-to-mouth distance (the eye
 distance shrinks with yaw, the other with pitch; their mean varied least on the examples).
 Each constant is the median over the faces. The centre is the eye midpoint moved ``along``
-times the axis; the face-frame box is ``width_k`` x ``height_k`` times ``scale``; the reported rectangle is that box upright, or
-(``rolled``) the axis-aligned bounds of it turned by the face's roll. Both are fitted;
+times the axis; the face-frame box is ``width_k`` x ``height_k`` times ``scale``; the reported
+rectangle is that box upright, or (``rolled``) the axis-aligned bounds of it turned by the face's roll. Both are fitted;
 detection_01's upright square (smaller leave-one-out error) is rostro.vision.rectangle.SHAPES.
 detection_03's fitted shape is reported for comparison only: YuNet's own box matches Azure's
 detection_03 rectangles better (scripts/fit/check_photos.py), and is what Rostro reports.

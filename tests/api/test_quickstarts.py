@@ -11,9 +11,10 @@ train as a long-running operation, identify and verify, delete).
 The "family": four people of ../shared/eval/identity dev (deepface photos, colour, in the
 wild) with three photos each to enroll, resized so that their faces are 110, 160 and 220 px
 (the 100-300 px of Azure's sample family photos) and cut to a portrait around the face, and
-a group photo made of each person's fourth photo, cut the same way. Photos come from the local image server (URL calls) and as bytes (stream
-calls). The quickstarts enroll only High faces, so every person being enrolled and identified
-is what shows that qualityForRecognition rates clear faces the way Azure does.
+a group photo made of each person's fourth photo, cut the same way. Photos come from the local
+image server (URL calls) and as bytes (stream calls). The quickstarts enroll only High faces,
+so every person being enrolled and identified is what shows that qualityForRecognition rates
+clear faces the way Azure does.
 """
 
 from __future__ import annotations

@@ -26,11 +26,15 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rostro.evaluation.wild import git_dir, load_photo, read_blob
 from rostro.vision.errors import ImageError
+
+if TYPE_CHECKING:  # PIL loads only when a sheet is drawn
+    from PIL import Image
 
 log = logging.getLogger("wild.build")
 

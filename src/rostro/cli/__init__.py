@@ -42,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         limit_threads(args.blas_threads)
-        return int(args.handler(args) or 0)
+        outcome = args.handler(args)
+        if isinstance(outcome, str):  # a report to show (rostro eval): the rooms do not print
+            print(outcome)
+            return 0
+        return int(outcome or 0)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the user sees one line; details with --verbose

@@ -1,7 +1,8 @@
 """Accuracy measurement on labelled data in the ``../shared/eval`` layout (labels.csv, pairs.csv).
 
 One module per task; each exposes ``evaluate_*`` (returns a plain dict report), a table
-formatter, and ``add_command`` for ``rostro eval``.
+formatter, and ``add_command`` for ``rostro eval``, whose handler returns the text the command
+line prints (this room does not print).
 """
 
 
@@ -15,12 +16,13 @@ def markdown_table(lines: list[tuple[str, ...]]) -> str:
     return "\n".join(out)
 
 
-def publish(report: dict, table: str, json_path: str | None) -> None:
-    """Print a report's table and, when ``json_path`` is given, write the report there as JSON."""
+def publish(report: dict, table: str, json_path: str | None) -> str:
+    """Write the report as JSON to ``json_path`` when given; return the text ``rostro eval``
+    prints: the table, and where the JSON went."""
     import json
     from pathlib import Path
 
-    print(table)
-    if json_path:
-        Path(json_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        print(f"report written to {json_path}")
+    if not json_path:
+        return table
+    Path(json_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return f"{table}\nreport written to {json_path}"

@@ -530,7 +530,7 @@ def _glasses_lines(report: dict) -> list[str]:
     return lines
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> str:
     from rostro.config import rostro_home
     from rostro.evaluation.wild import WILD_LABELS, WildDataMissing, evaluate_wild, format_wild
     from rostro.vision.analyzer import open_analyzer
@@ -552,12 +552,12 @@ def _run(args: argparse.Namespace) -> int:
             log.warning("wild photos skipped: %s", err)
         else:
             tables.append(format_wild(report["wild"], report))
-    publish(report, "\n\n".join(tables), args.json)
+    text = publish(report, "\n\n".join(tables), args.json)
     if args.report:
         from rostro.evaluation.html_report import write_report
 
-        print(f"HTML report written to {write_report(args.report, sections or [])}")
-    return 0
+        text += f"\nHTML report written to {write_report(args.report, sections or [])}"
+    return text
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:

@@ -338,15 +338,14 @@ def _settings(analyzer_settings, assignments: list[str]):
     return dataclasses.replace(analyzer_settings, **changes)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> str:
     from rostro.vision.analyzer import Analyzer, DetectorSettings
 
     settings = _settings(DetectorSettings(), args.set or [])
     report = evaluate_detection(Analyzer(detector=settings), args.data, limit=args.limit,
                                 split=args.split, iou=args.iou, min_size=args.min_size,
                                 api_min_side=args.api_min_side)
-    publish(report, format_table(report), args.json)
-    return 0
+    return publish(report, format_table(report), args.json)
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:

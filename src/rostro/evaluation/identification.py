@@ -192,21 +192,19 @@ def evaluate_through_api(folder: Path, endpoint: str, key: str, split: str | Non
     }
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> str:
     if args.endpoint:
         if not args.key:
             raise SystemExit("--endpoint needs --key")
         report = evaluate_through_api(args.data, args.endpoint, args.key, split=args.split,
                                       enroll=args.enroll)
-        publish(report, format_table(report), args.json)
-        return 0
+        return publish(report, format_table(report), args.json)
     from rostro.vision.analyzer import Analyzer
 
     report = evaluate_identification(Analyzer(), args.data, split=args.split,
                                      enroll=args.enroll, match=args.match,
                                      min_face=args.min_face)
-    publish(report, format_table(report), args.json)
-    return 0
+    return publish(report, format_table(report), args.json)
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:

@@ -268,13 +268,12 @@ def format_table(report: dict) -> str:
     return markdown_table(lines) + "\n\n" + summary
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> str:
     from rostro.vision.analyzer import Analyzer
 
     report = evaluate_quality(Analyzer(), args.data, split=args.split,
                               progress=sys.stderr.isatty() or args.progress)
-    publish(report, format_table(report), args.json)
-    return 0
+    return publish(report, format_table(report), args.json)
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:

@@ -147,7 +147,7 @@ def _prelu_as_relu(model) -> int:
         added += [numpy_helper.from_array(value.astype(np.float32), f"{name}_{key}")
                   for key, value in constants.items()]
 
-        def scale(source: str, factor: str, out: str):
+        def scale(source: str, factor: str, out: str, name: str = name):
             inputs = [source, f"{name}_{factor}", f"{name}_zero", f"{name}_zero", f"{name}_one"]
             return helper.make_node("BatchNormalization", inputs, [out], name=out, epsilon=0.0)
 
@@ -192,7 +192,7 @@ def _int8_gemm(graph) -> int:
                   numpy_helper.from_array(scale.astype(np.float32), f"{name}_w_scale")]
         has_bias = len(node.input) > 2 and node.input[2]
         product = f"{name}_out" if has_bias else node.output[0]
-        n = lambda suffix: f"{name}_{suffix}"  # noqa: E731
+        n = lambda suffix, name=name: f"{name}_{suffix}"  # noqa: E731
         nodes += [
             helper.make_node("DynamicQuantizeLinear", [node.input[0]],
                              [n("x"), n("x_scale"), n("x_zero")], name=n("quantize")),

@@ -1,7 +1,7 @@
 """accessories: headwear (a head on FaceRes over a wide crop that takes in the top of the head,
-plus region statistics of the forehead, crown and the band above the head), glasses (the glasses heads) and mask (the mask head, on the same
-features). Listed when their score is >= 0.5, most confident first; an empty tuple when
-none."""
+plus region statistics of the forehead, crown and the band above the head), glasses (the
+glasses heads) and mask (the mask head, on the same features). Listed when their score is
+>= 0.5, most confident first; an empty tuple when none."""
 
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ cheeks), trained on the glasses set (CMU, Yale) and face_attributes. A lens-awar
 raised false alarms on wild test photos, so it is not shipped (docs/attributes.md).
 eyeglasses: FaceRes' descriptor plus region statistics, trained on face_attributes (both
 sources), Yale's glasses rows and the wild train faces. The intended answer: clear lenses in
-any frame (thick black ones included) -> reading glasses; tinted lenses that hide the eyes -> sunglasses; shadowed eyes without glasses ->
-none (thick black frames are still often taken for sunglasses: a known failure).
+any frame (thick black ones included) -> reading glasses; tinted lenses that hide the eyes ->
+sunglasses; shadowed eyes without glasses -> none (thick black frames are still often taken
+for sunglasses: a known failure).
 Swimming goggles have no examples anywhere: never answered.
 """
 

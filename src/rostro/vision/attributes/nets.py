@@ -188,7 +188,8 @@ class FaceApiExpressionNet:
         self._session = session(path)
 
     def run(self, image: np.ndarray, detection: Detection) -> np.ndarray:
-        """Return the log-probabilities (7,) in FACEAPI_CLASSES order, averaged over the crops and their mirror images."""
+        """Return the log-probabilities (7,) in FACEAPI_CLASSES order, averaged over the crops
+        and their mirror images."""
         crops = np.stack([box_crop(image, detection, scale, self.SIZE)
                           for scale in self.CROP_SCALES])[..., ::-1]  # BGR -> RGB
         crops = np.concatenate([crops, crops[:, :, ::-1]])
