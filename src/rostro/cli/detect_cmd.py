@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
+import numpy as np
 from tqdm import tqdm
 
 from rostro.api.face_json import detected_face
@@ -21,6 +22,7 @@ from rostro.vision.attributes import supported_attributes
 from rostro.vision.draw import annotate
 from rostro.vision.errors import ImageError
 from rostro.vision.image import decode_image
+from rostro.vision.types import Face
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,9 @@ def _load(source: str):
 
 
 def analyse_sources(analyzer: Analyzer, sources: list[str], request: Request,
-                    show_progress: bool) -> Iterator[tuple[str, object, list | None, str | None]]:
-    """Yield (source, image, faces, error) per source; unreadable sources carry the error."""
+                    show_progress: bool) -> Iterator[tuple[str, np.ndarray | None, list[Face] | None, str | None]]:
+    """Yield (source, image, faces, error) per source; unreadable sources carry the error
+    (and no image or faces)."""
     for source in tqdm(sources, desc="images", unit="img", disable=not show_progress):
         try:
             image = _load(source)
@@ -105,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     failures = 0
     show_progress = len(sources) > 1 and sys.stderr.isatty() or args.progress
     for source, image, faces, error in analyse_sources(analyzer, sources, request, show_progress):
-        if error is not None:
+        if image is None or faces is None:
             failures += 1
             print(f"rostro: skipped {source}: {error}", file=sys.stderr)
             continue

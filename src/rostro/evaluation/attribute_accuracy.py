@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -141,7 +142,7 @@ def _cross_validated(tables: dict[str, FeatureTable], kept: dict | None = None) 
             predicted = outputs.argmax(axis=1)
         else:
             predicted = (outputs >= 0.5).astype(int)
-        entry = {"n": int(len(y)), "positives": int(y.sum()) if predicted.ndim == 1 and
+        entry: dict[str, Any] = {"n": int(len(y)), "positives": int(y.sum()) if predicted.ndim == 1 and
                  RECIPES[name].link == "sigmoid" else None,
                  "balanced_accuracy": _balanced(y, predicted),
                  "accuracy": float((predicted == y).mean()), "per_source": {}}
@@ -192,7 +193,7 @@ def _label_counts(name: str, tables: dict[str, FeatureTable], y: np.ndarray,
     ``unsure``: dev rows left blank by the labeller (not trained on, not measured);
     ``missed``: labelled dev rows where no face was detected.
     """
-    counts = {"negatives": int((y == 0).sum()), "unsure": 0, "missed": 0}
+    counts: dict[str, Any] = {"negatives": int((y == 0).sum()), "unsure": 0, "missed": 0}
     for table_name in HEAD_TABLES[name]:
         if not TABLES[table_name][2] or table_name not in tables:
             continue
@@ -258,7 +259,7 @@ def _mask(tables: dict[str, FeatureTable], kept: dict) -> dict:
     masked_truth, masked_answer = truth > 0, np.isin(answer, (1, 2))
     answered = answer != MASK_CLASSES.index("uncertain")
     on_masked = truth > 0
-    report = {
+    report: dict[str, Any] = {
         "labelled_in_scope": len(in_scope), "served": len(truth), "per_class": scope,
         "accuracy_3": float((answer == truth).mean()), "balanced_3": _balanced(truth, answer),
         "confusion": confusion.tolist(),
@@ -290,7 +291,7 @@ def _mask(tables: dict[str, FeatureTable], kept: dict) -> dict:
 def _occlusion(kept: dict) -> dict:
     """Each occlusion part scored with the cross-validated outputs of the head it rests on
     (``occlusion.EVIDENCE``), against that head's own labels."""
-    report = {}
+    report: dict[str, dict[str, Any]] = {}
     for part, head in EVIDENCE.items():
         data, outputs = kept[head]
         rows = [r for r, dev in zip(data.rows, data.is_dev) if dev]

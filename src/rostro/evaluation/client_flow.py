@@ -33,6 +33,11 @@ IDENTIFY_BATCH = 10  # Azure's limit of faceIds per Identify call
 TRAINING_TIMEOUT = 600.0
 
 
+def _refusal(exc) -> str:
+    """The message of the Azure error an APIErrorException carries (its text without one)."""
+    return exc.error.error.message if exc.error is not None else str(exc)
+
+
 def _client(endpoint: str, key: str):
     try:
         from azure.cognitiveservices.vision.face import FaceClient
@@ -51,7 +56,7 @@ def _largest_face(client, path: Path, return_face_id: bool):
         with open(path, "rb") as stream:
             faces = client.face.detect_with_stream(stream, return_face_id=return_face_id)
     except APIErrorException as exc:
-        log.info("detect refused %s: %s", path.name, exc.error.error.message)
+        log.info("detect refused %s: %s", path.name, _refusal(exc))
         return None
     return faces[0] if faces else None
 
@@ -95,7 +100,7 @@ def identify_through_api(folder: Path, items: list[Labelled], endpoint: str, key
                 except APIErrorException as exc:
                     counts["refused"] += 1
                     log.warning("add face refused for %s: %s", member.path,
-                                exc.error.error.message)
+                                _refusal(exc))
             counts["persons_without_face"] += not enrolled
         client.large_person_group.train(group)
         deadline = time.monotonic() + TRAINING_TIMEOUT

@@ -183,9 +183,11 @@ def summarize(results: Iterable[ImageResult], threshold: float, min_size: float 
             for group in groups:
                 tallies[group].faces += 1
                 tallies[group].found += score is not None and score >= threshold
-        for detection, outcome, j in zip(result.detections, result.outcomes, result.matched_face):
+        for detection, outcome, matched in zip(result.detections, result.outcomes, result.matched_face):
             if outcome in (TP, FP):
-                size = face_size(image.faces[j] if outcome == TP else detection.box)
+                # A true positive always has its matched face.
+                size = face_size(image.faces[matched] if outcome == TP and matched is not None
+                                 else detection.box)
                 groups = [f"all {floor}", size_bin(size), f"source {image.source}"]
                 if size >= AZURE_MIN:
                     groups.append(f"all >={AZURE_MIN:g} px")
@@ -278,7 +280,8 @@ def rectangle_spread(results: Iterable[ImageResult], threshold: float,
     ratios = [azure_rectangle(d, "detection_01", 10**9, 10**9).width / face_size(r.image.faces[j])
               for r in results
               for d, outcome, j in zip(r.detections, r.outcomes, r.matched_face)
-              if outcome == TP and d.score >= threshold and face_size(r.image.faces[j]) >= min_size]
+              if outcome == TP and j is not None and d.score >= threshold
+              and face_size(r.image.faces[j]) >= min_size]
     if not ratios:
         return {}
     return {f"p{q}": float(v) for q, v in zip((10, 50, 90), np.percentile(ratios, (10, 50, 90)))}

@@ -163,23 +163,25 @@ def extract(analyzer, folder: Path, csv_name: str, cache_dir: Path | None = None
         version = BLOCK_VERSIONS.get(name, "")
         return cache_dir / f"{folder.name}-{Path(csv_name).stem}-{digest}-{name}{version}.npz"
 
-    blocks: dict[str, np.ndarray] = {}
-    found = None
+    arrays: dict[str, np.ndarray] = {}
+    found: np.ndarray | None = None
     for name in names:
         path = cached(name)
         if path is not None and path.is_file():
             with np.load(path) as data:
-                found, blocks[name] = data["found"], data["values"]
-    missing = tuple(n for n in names if n not in blocks)
+                found, arrays[name] = data["found"], data["values"]
+    missing = tuple(n for n in names if n not in arrays)
     if missing:
         found, computed = _compute_blocks(analyzer, folder, csv_name, rows, missing)
         for name, values in computed.items():
-            blocks[name] = values
+            arrays[name] = values
             path = cached(name)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(path, found=found, values=values)
-    return FeatureTable(rows, found, blocks)
+    if found is None:
+        raise ValueError("no feature block asked for")
+    return FeatureTable(rows, found, arrays)
 
 
 def _compute_blocks(analyzer, folder: Path, csv_name: str, rows: list[dict[str, str]],
@@ -333,8 +335,8 @@ class _Fitted:
         self.scale = x.std(axis=0) + 1e-6
         z = (x - self.mean) / self.scale
         if recipe.link == "linear":
-            w, b = fit_ridge(z, y, l2)
-            self.weights, self.bias = w[:, None], np.array([b])
+            ridge_w, ridge_b = fit_ridge(z, y, l2)
+            self.weights, self.bias = ridge_w[:, None], np.array([ridge_b])
             return
         rotation = np.eye(z.shape[1])
         if z.shape[1] > recipe.components:

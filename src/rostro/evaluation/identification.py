@@ -86,12 +86,14 @@ def identify(items: list[Labelled], embeddings: dict[str, np.ndarray | None],
     by_identity: dict[str, list[Labelled]] = defaultdict(list)
     for item in sorted(items, key=lambda i: i.path):
         by_identity[item.identity].append(item)
-    owners, vectors, probes = [], [], []
+    owners: list[str] = []
+    vectors: list[np.ndarray] = []
+    probes: list[Labelled] = []
     for identity, members in sorted(by_identity.items()):
-        enrolled = [m for m in members if embeddings[m.path] is not None][:enroll]
-        for member in enrolled:
-            owners.append(identity)
-            vectors.append(embeddings[member.path])
+        usable = [(m, v) for m in members if (v := embeddings[m.path]) is not None][:enroll]
+        enrolled = [m for m, _ in usable]
+        owners += [identity] * len(usable)
+        vectors += [v for _, v in usable]
         probes += [m for m in members if m not in enrolled]
     owners_array = np.array(owners)
     if match == "template":
@@ -123,7 +125,8 @@ def summarize(outcomes: list[Outcome]) -> list[dict[str, object]]:
         total = len(members)
         detected = sum(o.detected for o in members)
         correct = sum(o.correct for o in members)
-        confident = sum(o.correct and o.confidence >= DECISION_CONFIDENCE for o in members)
+        confident = sum(o.correct and o.confidence is not None and o.confidence >= DECISION_CONFIDENCE
+                        for o in members)
         rows.append({
             "group": name, "probes": total, "no_face": total - detected,
             "rank1": correct / total if total else None,

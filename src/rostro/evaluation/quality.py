@@ -162,7 +162,7 @@ def pair_outcomes(samples: list[Sample], pairs, identity_of: dict[str, str], thr
     outcomes = []
 
     def compare(a: Sample, b: Sample, half: str, same: bool, variant: str) -> None:
-        if a.features is None or b.features is None:
+        if a.features is None or b.features is None or a.embedding is None or b.embedding is None:
             outcomes.append(PairOutcome(same, None, False, half, variant))
             return
         level = max(rate(a.features), rate(b.features), key=rank.__getitem__)

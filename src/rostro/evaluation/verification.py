@@ -73,7 +73,7 @@ def load_pairs(data_dir: Path, limit: int | None = None) -> list[Pair]:
 # --------------------------------------------------------------------------- metrics
 
 
-def roc_auc(scores: Sequence[float], same: Sequence[bool]) -> float:
+def roc_auc(scores: Sequence[float] | np.ndarray, same: Sequence[bool] | np.ndarray) -> float:
     """Return the area under the ROC curve: P(genuine score > impostor score), ties half.
 
     Scores may be ``-inf`` (failures). NaN when either class is empty.
@@ -88,7 +88,8 @@ def roc_auc(scores: Sequence[float], same: Sequence[bool]) -> float:
     return float((below + 0.5 * ties).sum() / (len(genuine) * len(impostor)))
 
 
-def tar_at_far(scores: Sequence[float], same: Sequence[bool], far: float = FAR) -> float:
+def tar_at_far(scores: Sequence[float] | np.ndarray, same: Sequence[bool] | np.ndarray,
+               far: float = FAR) -> float:
     """Return the true-accept rate at the strictest operating point allowing ``far``.
 
     At most floor(far x impostors) impostor pairs may be accepted: the threshold sits just

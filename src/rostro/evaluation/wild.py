@@ -183,9 +183,9 @@ def attribute_pairs(labels: Sequence[Mapping[str, str]],
             # The engine calls clear glasses "reading" (Azure's ReadingGlasses).
             add("glasses", g, None if a.glasses is None
                 else {"reading": "eyeglasses"}.get(a.glasses, a.glasses))
-            add("sunglasses", flag(g == "sunglasses"), answered("sunglasses"))
+            add("sunglasses", "1" if g == "sunglasses" else "0", answered("sunglasses"))
         if g in ("none", "eyeglasses"):
-            add("eyeglasses", flag(g == "eyeglasses"), answered("reading"))
+            add("eyeglasses", "1" if g == "eyeglasses" else "0", answered("reading"))
         for measure, score in (("smile", a.smile), ("moustache", a.moustache), ("beard", a.beard)):
             if label.get(measure) in ("0", "1"):
                 add(measure, label[measure], flag(None if score is None else score >= 0.5))

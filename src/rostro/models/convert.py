@@ -264,7 +264,7 @@ def tddfa_constants(data: bytes) -> bytes:
     if missing:
         raise ProvisioningError(f"3DDFA constants missing from the package: {missing}")
     buffer = io.BytesIO()
-    np.savez(buffer, **{name.lower(): arrays[name] for name in _TDDFA_CONSTANTS})
+    np.savez(buffer, allow_pickle=False, **{name.lower(): arrays[name] for name in _TDDFA_CONSTANTS})
     return buffer.getvalue()
 
 

@@ -100,7 +100,9 @@ def read_members(archive: Path, members: Iterable[str]) -> dict[str, bytes]:
             with tarfile.open(archive, "r:*") as bundle:
                 for info in bundle:
                     if info.name in wanted and info.isfile() and info.name not in found:
-                        found[info.name] = bundle.extractfile(info).read()
+                        member = bundle.extractfile(info)  # not None for a regular file
+                        if member is not None:
+                            found[info.name] = member.read()
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
         raise ProvisioningError(f"{archive.name} is not a readable archive: {exc}") from exc
     missing = sorted(wanted - found.keys())

@@ -70,6 +70,7 @@ def decode_weights(manifest: list, shards: Mapping[str, bytes]) -> dict[str, np.
             raw = np.frombuffer(buffer, dtype=np.dtype(stored).newbyteorder("<"), count=count,
                                 offset=offset)
             offset += size
+            value: np.ndarray
             if not quant:
                 value = raw.astype(stored)
             elif quant["dtype"] == "float16":
@@ -344,6 +345,8 @@ def _activation(g: _Graph, x: str, kind: str, node: dict, alpha: str | None, nch
     if kind == "Relu6":
         return g.clip(x, 0.0, 6.0, base)
     if kind == "Prelu":
+        if alpha is None:
+            raise ProvisioningError(f"TF.js node {node['name']}: PReLU without its slopes")
         return g.emit("PRelu", [x, g.broadcast_const(alpha, nchw)], base)[0]
     if kind == "LeakyRelu":
         # A LeakyRelu node keeps its slope in "alpha", a fused one in "leakyrelu_alpha".
@@ -642,7 +645,7 @@ def _strided_slice(g: _Graph, node: dict, inputs: list[str]) -> None:
     begin_mask, end_mask = _attr_int(node, "begin_mask"), _attr_int(node, "end_mask")
     shrink = _attr_int(node, "shrink_axis_mask")
     starts, ends, steps, squeeze = [], [], [], []
-    for i, (b, e, s) in enumerate(zip(begin, end, strides)):
+    for i, (b, e, s) in enumerate(zip(begin.tolist(), end.tolist(), strides.tolist())):
         if shrink >> i & 1:
             starts.append(b)
             ends.append(_INT64_MAX if b == -1 else b + 1)
@@ -717,7 +720,7 @@ def _resize(g: _Graph, node: dict, inputs: list[str]) -> None:
         attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
                  "nearest_mode": "floor"}
     operands = [g.get(inputs[0], nchw=True), "", "", g.constant(size, node["name"] + "/size")]
-    y = g.emit("Resize", operands, node["name"], axes=[2, 3], **attrs)[0]
+    y = g.emit("Resize", operands, node["name"], 1, axes=[2, 3], **attrs)[0]
     g.set(_out(node), y, nchw=True)
 
 

@@ -48,8 +48,10 @@ class GalleryIndex(Protocol):
     kind: ClassVar[str]  # backend name written into files, e.g. "exact" or "hnsw"
 
     @classmethod
-    def build(cls, ids: Any, embeddings: Any, **options: Any) -> Self:
-        """Index ``embeddings`` (n × dim float32 unit rows; n may be 0) under ``ids`` (n)."""
+    def build(cls, ids: Any, embeddings: Any, *args: Any, **options: Any) -> Self:
+        """Index ``embeddings`` (n × dim float32 unit rows; n may be 0) under ``ids`` (n).
+        Each backend names its own options (``*args: Any, **options: Any`` lets a type
+        checker accept any of them)."""
         ...
 
     @property
@@ -143,6 +145,15 @@ class FileBacked:
     one container file whose metadata names the kind, checked on load."""
 
     kind: ClassVar[str]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The index's state as plain arrays (each backend defines it)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Self:
+        """The index rebuilt from :meth:`to_arrays` output (each backend defines it)."""
+        raise NotImplementedError
 
     def save(self, path: Path) -> None:
         container.write(path, {"kind": self.kind}, self.to_arrays())

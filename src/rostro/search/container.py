@@ -32,7 +32,7 @@ def write(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> No
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
-            np.savez(out, **members)
+            np.savez(out, allow_pickle=False, **members)  # loaded without pickles too
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, path)

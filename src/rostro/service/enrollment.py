@@ -70,8 +70,9 @@ def _best_overlap(found: list[tuple[Detection, Box]], target: Box,
 
 def _shift(detection: Detection, dx: int, dy: int) -> Detection:
     box = detection.box
+    a, b, c, d, e = (Point(p.x + dx, p.y + dy) for p in detection.points5)
     return Detection(Box(box.left + dx, box.top + dy, box.width, box.height), detection.score,
-                     tuple(Point(p.x + dx, p.y + dy) for p in detection.points5))
+                     (a, b, c, d, e))
 
 
 def enroll_face(analyzer: Analyzer, data: bytes, params: AddFaceParams) -> NewFace:
@@ -84,6 +85,7 @@ def enroll_face(analyzer: Analyzer, data: bytes, params: AddFaceParams) -> NewFa
     # Matched against the rectangles Detect reports (same shape, same minimum size), so any
     # rectangle Detect returned comes back to the face it was returned for.
     located = analyzer.locate(image, shape, MAX_FACES, minimum_face(width, height))
+    chosen: tuple[Detection, Box] | None
     if target is None:
         if not located:
             raise NoFace("no face detected in the image")

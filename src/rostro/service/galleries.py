@@ -135,16 +135,19 @@ def _train_runs(job: TrainJob, current: list[int]) -> None:
 def open_trained(database: Database, files: GalleryFiles, resource_name: str, kind: Kind,
                  container: ContainerRow, state: training.TrainingState) -> Gallery:
     """The gallery of the container's last successful training (rebuilt from the database
-    if its file is missing or stale)."""
+    if its file is missing or stale). ValueError for a state with no trained snapshot."""
+    snapshot = state.snapshot
+    if snapshot is None:
+        raise ValueError(f"{container.container_id} has no trained snapshot to open")
 
     def rebuild() -> Gallery:
         with database.transaction() as connection:
             faces = groups.container_embeddings(connection, container.pk, state.trained_seq)
-        gallery = build_gallery(kind, faces, state.snapshot)
+        gallery = build_gallery(kind, faces, snapshot)
         if gallery is None:  # every face of the snapshot was deleted since: an empty gallery
             gallery = Gallery.build(np.empty(0, np.int64), np.empty((0, SFaceEmbedder.dimension), np.float32),
                                     persons=np.empty(0, np.int64) if kind.has_persons else None,
-                                    snapshot=state.snapshot, backend="exact")
+                                    snapshot=snapshot, backend="exact")
         return gallery
 
-    return files.open(resource_name, kind.path, container.container_id, state.snapshot, rebuild)
+    return files.open(resource_name, kind.path, container.container_id, snapshot, rebuild)

@@ -149,7 +149,7 @@ def _target(url: str, policy: FetchPolicy) -> str | None:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"cannot resolve {host}: {exc}") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for address in addresses:
         kind = address_kind(address)
         if kind:
@@ -160,7 +160,7 @@ def _target(url: str, policy: FetchPolicy) -> str | None:
     return str(addresses[0])
 
 
-def _request(client: httpx.Client, url: str, address: str | None) -> httpx.Request:
+def _request(client: httpx.AsyncClient, url: str, address: str | None) -> httpx.Request:
     """Build a GET for ``url``, sent to ``address`` when given (Host header and TLS name stay
     those of the URL)."""
     if address is None:

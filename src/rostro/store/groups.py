@@ -213,11 +213,12 @@ def create_container(connection: Connection, resource_id: int, kind: str, contai
         raise AlreadyExists(f"{kind} {container_id!r} already exists")
     if limit is not None and count_containers(connection, resource_id, kind) >= limit:
         raise LimitReached("containers", limit)
-    connection.execute(insert(FaceContainer).values(
+    row = connection.execute(insert(FaceContainer).values(
         resource_id=resource_id, kind=kind, container_id=container_id, name=name,
         user_data=user_data, recognition_model=recognition_model,
-        created_at=time.time() if now is None else now, face_seq=0, removed_since_train=0))
-    return get_container(connection, resource_id, kind, container_id)
+        created_at=time.time() if now is None else now, face_seq=0, removed_since_train=0)
+        .returning(FaceContainer)).one()
+    return _container(row)
 
 
 def get_container(connection: Connection, resource_id: int, kind: str,
@@ -286,7 +287,8 @@ def _face_ids_of(connection: Connection, person_pks: list[int]) -> dict[int, lis
             select(PersistedFace.person_pk, PersistedFace.persisted_face_id)
             .where(PersistedFace.person_pk.in_(person_pks)).order_by(PersistedFace.id)).all()
         for person_pk, face_id in rows:
-            found[person_pk].append(face_id)
+            if person_pk is not None:  # always: the query asks for these persons' faces
+                found[person_pk].append(face_id)
     return found
 
 

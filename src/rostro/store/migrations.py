@@ -47,7 +47,7 @@ class Migration:
 def create_tables(*models: type[Base]) -> Callable[[Connection], None]:
     """Return a migration step that creates the tables of ``models``."""
     def apply(connection: Connection) -> None:
-        Base.metadata.create_all(connection, tables=[m.__table__ for m in models])
+        Base.metadata.create_all(connection, tables=[Base.metadata.tables[m.__tablename__] for m in models])
     return apply
 
 
@@ -76,7 +76,7 @@ def migrate(connection: Connection, migrations: list[Migration] | None = None) -
     """Apply the migrations newer than the database; return the versions applied."""
     migrations = sorted(migrations if migrations is not None else MIGRATIONS,
                         key=lambda m: m.version)
-    Base.metadata.create_all(connection, tables=[SchemaMigration.__table__])
+    Base.metadata.create_all(connection, tables=[Base.metadata.tables[SchemaMigration.__tablename__]])
     done = current_version(connection)
     applied = []
     for migration in migrations:

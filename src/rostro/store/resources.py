@@ -73,7 +73,7 @@ def create_resource(connection: Connection, name: str, tier: str = DEFAULT_TIER,
     if connection.execute(select(Resource.id).where(Resource.name == name)).first():
         raise AlreadyExists(f"resource {name!r} already exists")
     resource_id = connection.execute(
-        insert(Resource).values(name=name, tier=tier, created_at=now)).inserted_primary_key[0]
+        insert(Resource).values(name=name, tier=tier, created_at=now).returning(Resource.id)).scalar_one()
     for slot in KEY_SLOTS:
         key = new_key()
         connection.execute(insert(ApiKey).values(

@@ -271,13 +271,13 @@ def get_operation(connection: Connection, resource_id: int, operation_id: str,
     if row.finished_at is None and row.container_pk is not None:
         get_training(connection, row.container_pk, now)  # settles orphaned runs
         row = connection.execute(select(Operation).where(
-            Operation.operation_id == operation_id)).first()
+            Operation.operation_id == operation_id)).one()
     elif row.finished_at is None:  # its container was deleted before the run ended
         now = time.time() if now is None else now
         message = "The container was deleted before training finished."
         connection.execute(update(Operation).where(Operation.operation_id == operation_id).values(
             status=FAILED, message=message, last_action_at=now, finished_at=now))
         row = connection.execute(select(Operation).where(
-            Operation.operation_id == operation_id)).first()
+            Operation.operation_id == operation_id)).one()
     return OperationState(row.operation_id, row.status, row.created_at, row.last_action_at,
                           row.finished_at, row.message)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,6 +18,8 @@ from rostro.vision.landmarks import TDDFALandmarker, azure_landmarks
 from rostro.vision.rectangle import reading_order, select_faces
 from rostro.vision.runtime import LoadOnce
 from rostro.vision.types import Box, Detection, Face, Point
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,8 @@ class Analyzer:
         self.detector_settings = detector or DetectorSettings()
         self._models = LoadOnce()
 
-    def _model(self, name: str, build: Callable[[], object]) -> object:
-        def logged() -> object:
+    def _model(self, name: str, build: Callable[[], T]) -> T:
+        def logged() -> T:
             log.info("loading model %s", name)
             return build()
 
@@ -142,9 +145,9 @@ class Analyzer:
                 pose=pose if needs_pose else None,
             )
         if request.embedding:
-            points = (None if face.landmarks68 is None
+            fitted = (None if face.landmarks68 is None
                       else np.array([[p.x, p.y] for p in face.landmarks68]))
-            face = replace(face, embedding=self.embed(image, detection, points))
+            face = replace(face, embedding=self.embed(image, detection, fitted))
         if request.attributes:
             face = replace(face, attributes=self.attributes.run(image, face, request.attributes))
         return face

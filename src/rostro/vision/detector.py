@@ -150,8 +150,8 @@ class YuNetDetector:
         detections = []
         for row in nms(rows, self.nms_threshold):
             x, y, w, h = (float(v) for v in row[:4])
-            points = tuple(Point(float(row[4 + 2 * i]), float(row[5 + 2 * i])) for i in range(5))
-            detections.append(Detection(Box(x, y, w, h), float(row[-1]), points))
+            p = [Point(float(row[4 + 2 * i]), float(row[5 + 2 * i])) for i in range(5)]
+            detections.append(Detection(Box(x, y, w, h), float(row[-1]), (p[0], p[1], p[2], p[3], p[4])))
         return detections
 
 

@@ -55,7 +55,7 @@ def _tolerant_pillow():
             ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
-def _open(data: bytes, max_side: int, formats: tuple[str, ...]) -> Image.Image:
+def _open(data: bytes, max_side: int, formats: tuple[str, ...]) -> ImageFile.ImageFile:
     """Open ``data`` (header only) and check its size; ImageTooLarge or ImageError."""
     try:
         with warnings.catch_warnings():
@@ -74,7 +74,7 @@ def _open(data: bytes, max_side: int, formats: tuple[str, ...]) -> Image.Image:
     return picture
 
 
-def _header(data: bytes, max_side: int, formats: tuple[str, ...]) -> Image.Image:
+def _header(data: bytes, max_side: int, formats: tuple[str, ...]) -> ImageFile.ImageFile:
     """``_open``, strict first, then tolerant of damaged ancillary chunks (a PNG text or
     colour-profile chunk over Pillow's 1 MB limit, a bad ancillary CRC)."""
     try:
@@ -158,7 +158,7 @@ def _jpeg_scan_data_present(data: bytes) -> bool:
     return False
 
 
-def _pixel_data_present(picture: Image.Image, data: bytes) -> bool:
+def _pixel_data_present(picture: ImageFile.ImageFile, data: bytes) -> bool:
     """Whether any byte of pixel data follows the headers (a tolerant decode of none gives
     a blank picture, which no browser would show: such bytes are refused)."""
     if picture.format == "JPEG":

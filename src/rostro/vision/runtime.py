@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar, cast
 
 import onnxruntime as ort
 
 from rostro.config import settings
+
+T = TypeVar("T")
 
 
 def default_threads() -> int:
@@ -40,7 +43,7 @@ class LoadOnce:
         self._lock = threading.Lock()
         self._built: dict[str, object] = {}
 
-    def get(self, key: str, build: Callable[[], object]) -> object:
+    def get(self, key: str, build: Callable[[], T]) -> T:
         """Return the object ``key``, calling ``build()`` the first time it is asked for.
         ``build`` must not ask this LoadOnce for another key (the lock is not re-entrant)."""
         value = self._built.get(key)
@@ -50,7 +53,7 @@ class LoadOnce:
                 if value is None:
                     value = build()
                     self._built[key] = value
-        return value
+        return cast(T, value)  # one key, one builder: the object is what ``build`` returns
 
     def keys(self) -> frozenset[str]:
         """The keys built so far."""

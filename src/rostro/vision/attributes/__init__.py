@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import numpy as np
 
 from rostro.vision.runtime import LoadOnce
 from rostro.vision.types import Face
+
+T = TypeVar("T")
 
 
 class UnknownAttribute(ValueError):
@@ -34,11 +37,11 @@ class FaceContext:
     face: Face
     memo: dict[str, object] = field(default_factory=dict)
 
-    def once(self, key: str, compute: Callable[[], object]) -> object:
+    def once(self, key: str, compute: Callable[[], T]) -> T:
         """Return ``compute()``, computed at most once for this face under ``key``."""
         if key not in self.memo:
             self.memo[key] = compute()
-        return self.memo[key]
+        return cast(T, self.memo[key])  # one key, one computation: the value is its result
 
 
 Provider = Callable[[FaceContext], object]
@@ -69,7 +72,7 @@ class AttributeEngine:
         self.analyzer = analyzer
         self._loaded = LoadOnce()
 
-    def load(self, key: str, build: Callable[[], object]) -> object:
+    def load(self, key: str, build: Callable[[], T]) -> T:
         """Return the shared object ``key`` (a network or head), building it on first use."""
         return self._loaded.get(key, build)
 

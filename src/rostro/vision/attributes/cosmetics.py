@@ -47,7 +47,7 @@ def _box(name: str) -> tuple[slice, slice]:
     return np.s_[y0:y1, x0:x1]
 
 
-def _hue(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _hue(a: np.ndarray | np.floating, b: np.ndarray | np.floating) -> np.ndarray:
     return np.degrees(np.arctan2(b, a))
 
 

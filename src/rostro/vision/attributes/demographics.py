@@ -30,7 +30,7 @@ def faceres_years(age_probabilities: np.ndarray) -> np.ndarray:
     return p @ np.arange(p.shape[-1]) / np.maximum(p.sum(axis=-1), 1e-9)
 
 
-def served_age(head_years: np.ndarray, faceres_age: np.ndarray) -> np.ndarray:
+def served_age(head_years: np.ndarray | float, faceres_age: np.ndarray | float) -> np.ndarray:
     """The age answered from the age head's output and FaceRes' age (scalars or arrays)."""
     years = np.clip(head_years, 0.0, 100.0)
     return np.where((years < CHILD_AGE) & (faceres_age >= ADULT_AGE),

@@ -71,7 +71,7 @@ class LinearHead:
         """Write ``<folder>/<name>.npz`` (float64, compressed: a few tens of KB)."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.name}.npz"
-        np.savez_compressed(path, **self.to_arrays())
+        np.savez_compressed(path, allow_pickle=False, **self.to_arrays())  # loaded without pickles
         return path
 
 
@@ -91,5 +91,5 @@ def load_head(name: str, folder: Path = HEADS_DIR) -> LinearHead:
             weights=data["weights"].astype(np.float64),
             bias=data["bias"].astype(np.float64),
             temperature=float(data["temperature"]),
-            calibration=tuple(float(v) for v in data["calibration"]),
+            calibration=(float(data["calibration"][0]), float(data["calibration"][1])),
         )
