@@ -105,12 +105,15 @@ def _serve_docs_offline(app: FastAPI) -> None:
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.staticfiles import StaticFiles
 
+    openapi_url = app.openapi_url
+    if openapi_url is None:  # no OpenAPI document, nothing to show
+        return
     app.mount("/docs-static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-static")
 
     @app.get("/docs", include_in_schema=False)
     async def docs():
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
+            openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
             swagger_js_url="/docs-static/swagger-ui-bundle.js",
             swagger_css_url="/docs-static/swagger-ui.css",
             swagger_favicon_url="/docs-static/favicon-32x32.png")

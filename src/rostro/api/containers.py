@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -128,11 +128,11 @@ def paging(request: Request) -> tuple[str | None, int]:
     start = query.raw(START.name)
     if start is not None and len(start) > MAX_START:
         raise bad_argument("'start' is too long.")
-    return start, query.get(TOP)
+    return start, query.integer(TOP)
 
 
 def returns_model(request: Request) -> bool:
-    return Query(request.query_params).get(RETURN_RECOGNITION_MODEL)
+    return Query(request.query_params).flag(RETURN_RECOGNITION_MODEL)
 
 
 def check_container_id(kind: Kind, container_id: str, status: int = 404) -> str:
@@ -165,6 +165,10 @@ async def json_body(request: Request, required: bool = True) -> dict[str, object
     return body
 
 
+@overload
+def check_name(value: object, required: Literal[True]) -> str: ...
+@overload
+def check_name(value: object, required: bool) -> str | None: ...
 def check_name(value: object, required: bool) -> str | None:
     if value is None:
         if required:
@@ -242,9 +246,9 @@ def require_container(connection, resource: ResourceRef, kind: Kind,
     return row
 
 
-def require_person(connection, container: ContainerRow, person_id: str) -> PersonRow:
-    person_id = parse_uuid(person_id, person_not_found)
-    row = groups.get_person(connection, container.pk, person_id)
+def require_person(connection, container: ContainerRow, person_id: object) -> PersonRow:
+    """The person ``person_id`` (any value from a request) of the container, or 404."""
+    row = groups.get_person(connection, container.pk, parse_uuid(person_id, person_not_found))
     if row is None:
         raise person_not_found()
     return row

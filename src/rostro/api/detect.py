@@ -71,14 +71,14 @@ def engine_attributes() -> frozenset[str]:
 def parse_detect_params(query: Query) -> DetectParams:
     """Parse and check Detect's query against Azure's rules (400 BadArgument on error)."""
     params = DetectParams(
-        return_face_id=query.get(RETURN_FACE_ID),
-        return_landmarks=query.get(RETURN_LANDMARKS),
+        return_face_id=query.flag(RETURN_FACE_ID),
+        return_landmarks=query.flag(RETURN_LANDMARKS),
         attributes=parse_csv(query.raw(RETURN_ATTRIBUTES.name), AZURE_ATTRIBUTES,
                              RETURN_ATTRIBUTES.name),
-        recognition_model=query.get(RECOGNITION_MODEL),
-        return_recognition_model=query.get(RETURN_RECOGNITION_MODEL),
-        detection_model=query.get(DETECTION_MODEL),
-        face_id_ttl=query.get(FACE_ID_TTL),
+        recognition_model=query.text(RECOGNITION_MODEL),
+        return_recognition_model=query.flag(RETURN_RECOGNITION_MODEL),
+        detection_model=query.text(DETECTION_MODEL),
+        face_id_ttl=query.integer(FACE_ID_TTL),
     )
     model = params.detection_model
     if model == "detection_02":

@@ -39,7 +39,7 @@ def parse_add_face_params(request: Request) -> AddFaceParams:
         if len(values) != 4 or values[2] <= 0 or values[3] <= 0:
             raise bad_argument("Invalid argument targetFace.")
         target = values
-    return AddFaceParams(user_data, target, query.get(DETECTION_MODEL))
+    return AddFaceParams(user_data, target, query.text(DETECTION_MODEL))
 
 
 async def face_from_request(request: Request, params: AddFaceParams) -> NewFace:

@@ -8,7 +8,8 @@ messages that are Rostro's own where Azure's exact text is unknown).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -170,11 +171,11 @@ def internal_error(request_id: str) -> ApiError:
                     f"An internal server error occurred. Request id: {request_id}.")
 
 
-async def _api_error(request: Request, exc: ApiError):
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
     return exc.response(request)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException):
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 404:
         return not_found().response(request)
     if exc.status_code == 405:
@@ -182,14 +183,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
     return ApiError(exc.status_code, str(exc.status_code), str(exc.detail)).response(request)
 
 
-async def _database_value_error(request: Request, exc: DataError):
+async def _database_value_error(request: Request, exc: DataError) -> JSONResponse:
     # A value the database refuses to store, e.g. text with a NUL character on PostgreSQL
     # (SQLite stores it): the request's fault, not the server's. The transaction rolled back.
     log.info("database refused a value: %s", exc.orig)
     return bad_argument("Invalid argument: a value the database cannot store.").response(request)
 
 
-async def _validation_error(request: Request, exc: RequestValidationError):
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     for error in exc.errors():
         location = error.get("loc", ())
         if location and location[0] in ("query", "path", "header") and len(location) > 1:
@@ -200,7 +201,12 @@ async def _validation_error(request: Request, exc: RequestValidationError):
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error the application raises in Azure's shape: ApiError as it is,
     Starlette's 404/405, FastAPI's parameter validation and the database's refused values."""
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DataError, _database_value_error)
+    # Each handler takes the class it is registered for (Starlette's type says any Exception).
+    handlers: dict[type[Exception], Callable[[Request, Any], Awaitable[JSONResponse]]] = {
+        ApiError: _api_error,
+        StarletteHTTPException: _http_error,
+        RequestValidationError: _validation_error,
+        DataError: _database_value_error,
+    }
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, handler)

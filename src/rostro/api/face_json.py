@@ -92,7 +92,7 @@ def _emotion(face: Face, v12: bool) -> dict[str, float]:
     """Azure's 8 keys in Azure's order, 3 decimals; rounding slack goes to the largest so
     the values still sum to 1."""
     values = {name: _score(p) for name, p in _value(face, "emotion").as_dict().items()}
-    top = max(values, key=values.get)
+    top = max(values, key=values.__getitem__)
     values[top] = round(values[top] + 1.0 - sum(values.values()), 3)
     return values
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from starlette.datastructures import QueryParams
 
 from rostro.api.errors import ApiError, bad_argument, invalid_argument
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,24 @@ class Query:
                     return choice
             raise param.error()
         return raw
+
+    def flag(self, param: QueryParam) -> bool:
+        """``get`` of a boolean parameter (declared with a boolean default)."""
+        return self._typed(param, bool)
+
+    def integer(self, param: QueryParam) -> int:
+        """``get`` of an integer parameter (declared with an integer default)."""
+        return self._typed(param, int)
+
+    def text(self, param: QueryParam) -> str:
+        """``get`` of a string parameter (declared with a string default)."""
+        return self._typed(param, str)
+
+    def _typed(self, param: QueryParam, kind: type[T]) -> T:
+        value = self.get(param)
+        if not isinstance(value, kind):  # a declaration mistake, not a client's
+            raise TypeError(f"query parameter {param.name} has no {kind.__name__} default")
+        return value
 
 
 def parse_csv(raw: str | None, choices: Iterable[str], param_name: str) -> tuple[str, ...]:

@@ -220,7 +220,7 @@ async def identify(request: Request, resource: ResourceRef = Depends(authorize))
         request, lambda conn: groups.persons_by_pk(conn, container.pk, wanted))
     results = []
     for face, found in zip(faces, hits, strict=True):
-        candidates = []
+        candidates: list[dict[str, object]] = []
         for person_pk, similarity in found:
             score = confidence(similarity)
             if int(person_pk) in alive and score >= threshold and len(candidates) < k:
@@ -294,7 +294,7 @@ async def find_similar(request: Request,
             scored = [("persistedFaceId", names[int(pk)], float(s))
                       for pk, s in (found or []) if int(pk) in names]
     scored.sort(key=lambda item: -item[2])
-    results = []
+    results: list[dict[str, object]] = []
     for field, identifier, similarity in scored:
         score = confidence(similarity)
         if score >= floor and len(results) < k:

@@ -50,7 +50,8 @@ class ServiceState:
 class HasApp(Protocol):
     """A web request (Starlette's), as far as this room needs it: its application."""
 
-    app: Any
+    @property
+    def app(self) -> Any: ...  # read-only, as on Starlette's Request
 
 
 def service_state(request: HasApp) -> ServiceState:

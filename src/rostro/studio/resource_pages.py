@@ -10,6 +10,7 @@ addition is the resource's description (``rostro.store.studio_accounts``).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
@@ -113,7 +114,7 @@ def _usage_context(page: Page, db, name: str) -> dict:
         report = usage_report(connection, name)
         info = resources.get_resource(connection, name)
         history = minute_history(connection, info.id)
-    hour = {
+    hour: dict[str, Any] = {  # counts, then the error rate as shown
         "requests": sum(m.requests for m in history),
         "client_errors": sum(m.client_errors for m in history),
         "throttled": sum(m.throttled for m in history),

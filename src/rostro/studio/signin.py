@@ -65,7 +65,8 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await request.form()
     lang = language(request)
-    next_path = form.get("next") if isinstance(form.get("next"), str) else None
+    sent_next = form.get("next")
+    next_path = sent_next if isinstance(sent_next, str) else None
     sent, expected = form.get("csrf"), request.cookies.get(LOGIN_COOKIE, "")
     if (not same_origin(request) or not isinstance(sent, str) or not expected
             or not hmac.compare_digest(sent.encode(), expected.encode())):

@@ -13,6 +13,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -28,6 +29,9 @@ from rostro.store.db import Database
 from rostro.store.studio_accounts import SessionInfo
 from rostro.studio import accounts
 from rostro.studio.i18n import LANGUAGES, catalogue, format_number, pick_language, translator
+
+#: A Studio response of any kind (secure() returns what it was given).
+R = TypeVar("R", bound=Response)
 
 PREFIX = "/studio"
 SESSION_COOKIE = "rostro_session"
@@ -73,7 +77,7 @@ def clear_cookie(response: Response, request: Request, name: str) -> None:
                            secure=is_https(request))
 
 
-def secure(response: Response) -> Response:
+def secure(response: R) -> R:
     """Add the security headers to a Studio response."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
