@@ -8,7 +8,9 @@ for hook in scripts/test-setup.d/*.sh; do
   [ -e "$hook" ] && bash "$hook"
 done
 .venv/bin/rostro models pull --all  # the converter tests also check reference-only models
-# One BLAS thread per process: tests run servers and models side by side on two cores, where
-# extra BLAS threads only contend (a gallery search or a head fit gets many times slower).
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+# Lint and types first: seconds, and a finding fails the run (docs/development.md).
+.venv/bin/ruff check .
+.venv/bin/mypy
+# BLAS/OpenMP threads: one per process, set by rostro.threads (tests/conftest.py, the CLI and
+# each server worker), so no OPENBLAS_NUM_THREADS export is needed here.
 exec .venv/bin/python -m pytest --durations=15 "$@"
