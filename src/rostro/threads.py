@@ -8,6 +8,8 @@ times slower. The default is therefore one thread per process (``$ROSTRO_BLAS_TH
 only work when set before numpy loads, which no module can promise; threadpoolctl changes the
 pools of libraries already loaded, so the limit is applied where work starts (the CLI, each
 server worker, the evaluation) and again when a library with its own pool (FAISS) is loaded.
+OpenBLAS's count holds for the whole process; OpenMP's belongs to the OS thread that sets it,
+which is why FAISS searches also set their own (rostro.search.hnsw).
 """
 
 from __future__ import annotations
