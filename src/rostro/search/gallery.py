@@ -94,11 +94,10 @@ class Gallery:
         Returns person ids with that maximum similarity, best first; fewer than ``k`` when
         the gallery has fewer persons. Raises :class:`SearchError` for a face-list gallery.
         """
-        if self._sorted_persons is None:
-            raise SearchError("this gallery has no persons (a face list): use find_similar")
+        self._persons()  # SearchError for a face list, before any search
         queries = check_embeddings(queries, self.index.dim)
         k = min(check_k(k), self._n_persons)
-        results: list[SearchHits | None] = [None] * len(queries)
+        results: dict[int, SearchHits] = {}  # by query, as each is answered
         pending = np.arange(len(queries))
         fetch = min(len(self), k * _FACES_PER_PERSON_GUESS)
         while len(pending):
@@ -109,22 +108,28 @@ class Gallery:
                 if len(best) < k and fetch < len(self):
                     still.append(query)  # a few persons own all the faces fetched: widen
                 else:
-                    results[query] = best
+                    results[int(query)] = best
             pending = np.asarray(still, dtype=np.int64)
             fetch = min(len(self), fetch * 2)
-        return results  # type: ignore[return-value]
+        return [results[query] for query in range(len(queries))]
 
     def _best_persons(self, hits: SearchHits, k: int) -> SearchHits:
         """Collapse face hits (best first) to the first ``k`` distinct persons."""
         positions = np.searchsorted(self._sorted_ids, hits.ids)
-        persons = self._sorted_persons[positions]  # type: ignore[index]
+        persons = self._persons()[positions]
         _, first = np.unique(persons, return_index=True)  # first = best face of each person
         first = np.sort(first)[:k]
         return SearchHits(persons[first], hits.similarities[first])
 
     def _no_persons(self) -> SearchHits:
-        persons = self._sorted_persons[:0].copy()  # type: ignore[index]
+        persons = self._persons()[:0].copy()
         return SearchHits(persons, np.empty(0, dtype=np.float32))
+
+    def _persons(self) -> np.ndarray:
+        """The person of each face in id order; SearchError for a face-list gallery."""
+        if self._sorted_persons is None:
+            raise SearchError("this gallery has no persons (a face list): use find_similar")
+        return self._sorted_persons
 
     # Persistence -------------------------------------------------------------------------
 
