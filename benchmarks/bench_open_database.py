@@ -13,7 +13,7 @@ temporary folder:
 ``--compare-src DIR`` runs the same in another source tree first (``DIR`` is its ``src``),
 e.g. the previous release for a before/after:
 
-    git archive 85e3d61 src | tar -x -C /tmp/rostro-85e3d61
+    mkdir /tmp/rostro-85e3d61; git archive 85e3d61 src | tar -x -C /tmp/rostro-85e3d61
     python benchmarks/bench_open_database.py --compare-src /tmp/rostro-85e3d61/src
 
 (The previous release cannot adopt anything: its "adopt" row opens its own database.)

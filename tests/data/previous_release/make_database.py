@@ -1,13 +1,14 @@
 """Make the database of the previous release (commit 85e3d61, schema_migrations 1-5) that
-tests/test_migrations.py upgrades. Run once, through THAT release's public functions, then
+tests/api/test_migrations.py upgrades. Run once, through THAT release's public functions, then
 dump: the dumps beside this script are what the test loads (no git history at test time).
 
-    git archive 85e3d61 src | tar -x -C /tmp/rostro-85e3d61
+    mkdir /tmp/rostro-85e3d61; git archive 85e3d61 src | tar -x -C /tmp/rostro-85e3d61
     PYTHONPATH=/tmp/rostro-85e3d61/src python tests/data/previous_release/make_database.py \
         /tmp/old.db          # or a postgresql://... URL of an empty database
     python -c "import sqlite3; print('\\n'.join(sqlite3.connect('/tmp/old.db').iterdump()))" \
         > tests/data/previous_release/sqlite.sql
-    pg_dump --inserts --no-owner --no-privileges URL > tests/data/previous_release/postgresql.sql
+    pg_dump --inserts --no-owner --no-privileges URL | grep -v '^\\\\' \
+        > tests/data/previous_release/postgresql.sql      # without psql's \\restrict lines
 
 Every value is fixed (times, names, embeddings, the salt of the password hash) except the
 uuids the release draws for persons, faces and operations; the test finds those by listing.
