@@ -54,7 +54,8 @@ def test_runtime_rooms_do_not_import_training():
     """Only the evaluation room (``rostro eval attributes`` refits the heads' recipes by
     cross-validation and reads our labels) may import the training package."""
     offenders = sorted(str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
-                       if path.relative_to(SRC).parts[0] != "evaluation" and _imports_training(path))
+                       if path.relative_to(SRC).parts[0] != "evaluation"
+                       and _imports_training(path))
     assert not offenders
 
 

@@ -1,10 +1,11 @@
 """Training the attribute heads, and the labels made for this project (not the runtime).
 
 Nothing under ``rostro`` imports this package, except ``rostro.evaluation``, which measures
-the heads trained on dev rows by refitting their recipe (``headfit``) and reads our labels,
-inside the functions that need them: ``rostro serve``, ``rostro detect`` and the rest of the
-runtime never load it (tests/test_layout.py). It ships in the same wheel so that
-``rostro eval attributes`` answers the same from a wheel as from a source checkout.
+the heads trained on dev rows by refitting their recipe (``headfit``) and reads our labels;
+it does so only once ``rostro eval attributes`` runs, so ``rostro serve``, ``rostro detect``
+and the rest of the runtime never load it (tests/test_layout.py, tests/test_wheel.py). It
+ships in the same wheel so that ``rostro eval attributes`` answers the same from a wheel as
+from a source checkout. This package may import ``rostro``.
 
     headfit          recipes, label tables, feature extraction, fitting, cross-validation
     train_heads      writes the shipped heads (python -m rostro_training.train_heads)
@@ -13,6 +14,9 @@ runtime never load it (tests/test_layout.py). It ships in the same wheel so that
     labels/          our label tables (package data; labels/README.md)
 """
 
+from __future__ import annotations
+
+import argparse
 from pathlib import Path
 
 # Our label tables (package data, so an installed wheel reads the same files as a checkout).
@@ -25,7 +29,8 @@ def checkout() -> Path | None:
     return root if (root / "pyproject.toml").is_file() else None
 
 
-def data_argument(parser, help_text: str = "the ../shared/eval folder (lab data)") -> None:
+def data_argument(parser: argparse.ArgumentParser,
+                  help_text: str = "the ../shared/eval folder (lab data)") -> None:
     """Add ``--data`` to a training script's ``parser``: the lab data beside the source checkout
     (``../shared/eval``) by default; required when there is no checkout or no such folder."""
     root = checkout()

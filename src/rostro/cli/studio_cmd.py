@@ -102,19 +102,20 @@ def notebook_environment(resource: str | None, endpoint: str) -> dict[str, str]:
 
 
 def _notebook(args: argparse.Namespace) -> int:
+    folder = Path(args.dir or DEFAULT_NOTEBOOK_DIR).resolve()
+    if args.no_launch:  # preparing the folder needs no resource (the server may not be up yet)
+        _report_copy(copy_notebooks(folder))
+        return 0
     endpoint = args.endpoint or endpoint_url(DEFAULT_HOST, DEFAULT_PORT)
     values = notebook_environment(args.resource, endpoint)
     if args.print_env:
         for name, value in values.items():
             print(f"export {name}={shlex.quote(value)}")
         return 0
-    if not args.no_launch and importlib.util.find_spec("jupyterlab") is None:
+    if importlib.util.find_spec("jupyterlab") is None:
         raise RuntimeError(f"JupyterLab is not installed; install the notebook extra: "
                            f"{NOTEBOOK_EXTRA}")
-    folder = Path(args.dir or DEFAULT_NOTEBOOK_DIR).resolve()
     _report_copy(copy_notebooks(folder))
-    if args.no_launch:
-        return 0
     print(f"JupyterLab in {folder} with resource '{values['ROSTRO_RESOURCE']}' at {endpoint}",
           flush=True)
     extra = args.jupyter[1:] if args.jupyter[:1] == ["--"] else args.jupyter
@@ -151,7 +152,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                                         f"./{DEFAULT_NOTEBOOK_DIR})")
     notebook.add_argument("--no-browser", action="store_true", help="do not open a browser")
     notebook.add_argument("--no-launch", action="store_true",
-                          help="only copy the notebooks into the folder; do not start JupyterLab")
+                          help="only copy the notebooks into the folder (needs no resource); "
+                               "do not start JupyterLab")
     notebook.add_argument("--print-env", action="store_true",
                           help="only print the variables as shell export lines")
     notebook.add_argument("jupyter", nargs=argparse.REMAINDER,
