@@ -108,6 +108,7 @@ SLOW_MODULES = frozenset({
     "tests/test_provisioning.py",
     "tests/test_search.py",
     "tests/test_tfjs_convert.py",
+    "tests/test_wheel.py",
 })
 BROWSER_FIXTURES = frozenset({"browser", "page"})
 # Run first: with `-n 2 --dist loadfile` (scripts/test.sh) each module goes whole to one

@@ -5,9 +5,9 @@ photo: source, repo, commit, path, licence, group). They are read straight from 
 (``--mirror DIR`` holds ``owner+name/repo`` git directories, as the project's fetch tool lays
 them out) and are never committed.
 
-    python training/wild/build.py manifest --mirror /work/.mirror   # rewrite sources.csv
-    python training/wild/build.py build --mirror /work/.mirror --out /work/notes/wild
-    python training/wild/build.py resplit --mirror /work/.mirror --out /work/notes/wild
+    python -m rostro_training.wild.build manifest --mirror /work/.mirror   # rewrite sources.csv
+    python -m rostro_training.wild.build build --mirror /work/.mirror --out /work/notes/wild
+    python -m rostro_training.wild.build resplit --mirror /work/.mirror --out /work/notes/wild
 
 ``build`` detects faces with Rostro's own analyzer, keeps faces whose shorter box side is at
 least 60 px (at most ``PER_IMAGE`` per photo, largest first, at most the source's cap), gives
