@@ -90,12 +90,12 @@ def train(database: Database, files: GalleryFiles, kinds: Mapping[str, Kind],
         log.exception("training %s %s failed", kind.path, container.container_id)
         gallery, message = None, "Training failed because of an internal error."
     with database.transaction() as connection:
-        deleted = groups.get_container_by_pk(connection, container.pk) is None
-        recorded = not deleted and training.finish_run(
+        recorded = training.finish_run(
             connection, claim, snapshot if gallery is not None else None,
             container.face_seq, len(gallery) if gallery is not None else 0, message)
         if recorded and gallery is not None:
             groups.consume_removed(connection, container.pk, container.removed_since_train)
+        deleted = not recorded and groups.get_container_by_pk(connection, container.pk) is None
     if deleted:
         files.discard(resource, kind.path, container.container_id)
     elif not recorded:  # another process holds the run now; its result will be recorded
