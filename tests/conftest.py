@@ -85,6 +85,7 @@ SLOW_MODULES = frozenset({
     "tests/api/test_api_hostile.py",
     "tests/api/test_api_openapi.py",
     "tests/api/test_api_workers.py",
+    "tests/api/test_cluster.py",
     "tests/api/test_eval_client_flow.py",
     "tests/api/test_postgres_service.py",
     "tests/api/test_quickstarts.py",
