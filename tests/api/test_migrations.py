@@ -126,7 +126,7 @@ def test_previous_release_database_upgrades_with_its_rows(previous_release):
         face_list = groups.get_container(connection, resource.id, groups.FACE_LIST, "list")
         assert len(groups.list_faces(connection, face_list.pk)) == 1
 
-        state = training.get_training(connection, group.pk, now + 10)
+        state = training.get_training(connection, group.pk)
         assert (state.status, state.snapshot, state.trained_items) == (
             training.SUCCEEDED, "snapshot-1", 1)
         report = usage.usage_report(connection, "legacy", now)

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 
 from rostro.api import containers
 from rostro.service.matching import (
@@ -192,6 +193,11 @@ def test_a_run_whose_lease_runs_out_is_taken_over(database):
         assert training.finish_run(connection, taken, "fresh", 1, 1, now=t + 19)
         state = training.get_training(connection, group.pk)
         assert (state.status, state.snapshot, state.attempts) == (training.SUCCEEDED, "fresh", 2)
+        # a run left "running" by the previous release: an owner, no lease; due at once
+        training.request_training(connection, database.resource_id, group.pk, now=t + 20)
+        connection.execute(update(training.Training).values(owner="old-release:1:x"))
+        taken = training.claim_training(connection, "node-c", now=t + 21)
+        assert (taken.run, taken.previous_owner) == (2, "old-release:1:x")
 
 
 def test_a_run_that_keeps_dying_fails_and_a_given_back_run_is_due_at_once(database):
