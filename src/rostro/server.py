@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from anyio import CapacityLimiter
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 
 from rostro import __version__
@@ -91,7 +91,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
         try:
             yield
         finally:
-            state.trainer.stop()
+            await to_thread.run_sync(state.trainer.stop)  # waits a moment for runs going on
             database.close()
 
     app = FastAPI(title="Rostro Face API", version=__version__, description=DESCRIPTION,

@@ -178,15 +178,14 @@ def test_a_node_killed_while_writing_and_training(cluster, photos):
             [victim] = [node for node in nodes if node.process.pid == pid]
             os.kill(pid, signal.SIGKILL)
             victim.process.wait(timeout=10)
-            time.sleep(1.0)  # writes go on through the survivors
+            survivors = [api for api, node in zip(apis, nodes) if node is not victim]
+            # -- writes go on through the survivors while the run waits for its lease to
+            # run out; then a survivor takes it over and finishes it
+            status = wait_trained(survivors[0], "largepersongroups", "crowd", 30)
         finally:
             stop.set()
             for writer in writers:
                 writer.result()
-    survivors = [api for api, node in zip(apis, nodes) if node is not victim]
-
-    # -- the run is taken over once the lease runs out, and finished by a survivor
-    status = wait_trained(survivors[0], "largepersongroups", "crowd", 30)
     assert status["status"] == "succeeded", status
     assert survivors[1].ok("GET", "/largepersongroups/crowd/training") == status
     assert _training(database, crowd.pk).attempts == 2
