@@ -247,6 +247,61 @@ def test_one_claim_among_racing_processes(database_location):
         db.close()
 
 
+def test_training_workers_renew_leases_and_give_runs_back(database, tmp_path):
+    """Two training workers on one database: a run longer than the lease stays with the
+    worker renewing it; a worker that stops gives its run back and the other takes it at once."""
+    from rostro.search import GalleryFiles
+    from rostro.server import TRAINED_KINDS
+    from rostro.service.trainer import TrainingWorker
+
+    with database.transaction() as connection:
+        group = make_group(connection, database.resource_id)
+        person = groups.get_person(connection, group.pk,
+                                   groups.create_person(connection, group.pk, "p", None))
+        groups.add_face(connection, group.pk, face(1), person_pk=person.pk)
+
+    def worker(name: str, pause: float) -> TrainingWorker:
+        made = TrainingWorker(database, GalleryFiles(tmp_path / name), TRAINED_KINDS,
+                              lease=1.5, poll=0.05, owner=name)
+        made.pause = pause
+        return made
+
+    def wait_for(condition, what: str):
+        deadline = time.monotonic() + 30
+        while not (found := condition()):
+            assert time.monotonic() < deadline, what
+            time.sleep(0.02)
+        return found
+
+    def state():
+        with database.transaction() as connection:
+            return training.get_training(connection, group.pk)
+
+    slow, other = worker("slow", 2.0), worker("other", 0.0)
+    with database.transaction() as connection:
+        training.request_training(connection, database.resource_id, group.pk)
+    slow.start()
+    wait_for(lambda: state().owner == "slow", "the first worker claims the run")
+    other.start()
+    done = wait_for(lambda: state().status != training.RUNNING and state(), "the run ends")
+    # the run took longer than the lease, yet, renewed, it was never taken over
+    assert (done.status, done.attempts, done.trained_items) == (training.SUCCEEDED, 1, 1)
+    slow.stop()
+    other.stop()
+
+    stopping, other = worker("stopping", 60.0), worker("other", 0.0)
+    with database.transaction() as connection:
+        training.request_training(connection, database.resource_id, group.pk)
+    stopping.start()
+    wait_for(lambda: state().owner == "stopping", "the worker claims the run")
+    stopping.stop(grace=0.1)
+    assert state().owner is None  # given back: due at once, not after the lease
+    other.start()
+    done = wait_for(lambda: state().status != training.RUNNING and state(), "the run ends")
+    assert (done.status, done.run, done.attempts) == (training.SUCCEEDED, 2, 1)
+    other.stop()
+
+
 def test_state_survives_reopening(database_location):
     path = database_location
     db = open_database(path)
