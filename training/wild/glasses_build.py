@@ -17,7 +17,7 @@ reads, minus the photos ``sources.csv`` lists) by the photos on which the shippe
 head answers something other than NoGlasses, plus a seeded share of the rest: the faces a
 person would call "no glasses" that the head gets wrong (shadowed or squinting eyes, dark eye
 regions, eye makeup) are the ones the bars need. ``build`` detects the faces, drops
-near-duplicates (the same photo flipped, recoloured or re-cropped: one dHash of the face crop,
+near-duplicates (the same photo flipped, recoloured or re-cropped: one dHash of the face box,
 mirror-invariant), numbers them g0001... in a seeded order, splits them by source group with
 ``build.split_of`` (the wild set's salt, so a group shared with the wild set lands in the same
 split), and writes ``faces.csv``, ``index.csv`` (sheet, number -> face id) and ``sheets/``.
@@ -66,7 +66,7 @@ SOURCES: tuple[wild.Source, ...] = (
                 "321c1d351d5405609a2b022493b4b4945315f280",
                 ("Feature Engineering/Train/with_glasses", "Feature Engineering/Test/with_glasses"),
                 "MIT (repository); web/stock photos of the Kaggle set amol07/sunglasses-no-sunglasses, "
-                "origin not stated (internal evaluation only)", 460, 460,
+                "origin not stated (internal evaluation only)", 460, 380,
                 group=SUNGLASSES_GROUP, people=((SUNGLASSES_GROUP, r"sunglasses_kaggle:\g<g>"),),
                 per_group=1),
     wild.Source("slinko", "SlinkoIgor/glasses_detector", "56af647c9bfcb54f5b1a4ebd9a24a690dde14698",
@@ -88,7 +88,7 @@ SOURCES: tuple[wild.Source, ...] = (
     wild.Source("humans", "logicdeveloperTR/Manually-Created-Face-Recognition-Model",
                 "d16b490b0788e3322bc9c05f46cb970922e004da", ("Humans",),
                 "none stated; Kaggle ashwingupta3012/human-faces, web photos (internal evaluation only)",
-                7300, 470),
+                7300, 520),
 )
 
 
@@ -186,12 +186,18 @@ def dhash(crop: np.ndarray) -> int:
     return min(values)
 
 
-def drop_near_duplicates(faces: list[dict[str, str]], crops: list[np.ndarray]) -> list[int]:
-    """Return the indices of the faces to keep: the first of every set of near-identical crops."""
+def box_pixels(image: np.ndarray, face: dict[str, str]) -> np.ndarray:
+    """Return the pixels of a face's box, clipped to the photo (no padding: padding looks alike)."""
+    x, y, w, h = (int(face[c]) for c in "xywh")
+    return image[max(y, 0):max(y + h, 1), max(x, 0):max(x + w, 1)]
+
+
+def drop_near_duplicates(faces: list[dict[str, str]], boxes: list[np.ndarray]) -> list[int]:
+    """Return the indices of the faces to keep: the first of every set of near-identical boxes."""
     kept: list[int] = []
     hashes: list[int] = []
-    for k, crop in enumerate(crops):
-        h = dhash(crop)
+    for k, pixels in enumerate(boxes):
+        h = dhash(pixels)
         if any((h ^ other).bit_count() <= DHASH_MAX for other in hashes):
             log.info("near-duplicate face skipped: %s", faces[k]["path"])
             continue
@@ -207,14 +213,15 @@ def build(mirror: Path, out: Path) -> list[dict[str, str]]:
     faces = wild.detect_faces(open_analyzer(), mirror, new_photos(mirror, read_manifest()), SOURCES)
     faces.sort(key=lambda f: wild.digest(f"glasses:{f['repo']}:{f['path']}:{f['x']}:{f['y']}"))
     photos: dict[tuple[str, str, str], np.ndarray] = {}
-    crops = []
+    crops, boxes = [], []
     for face in faces:
         key = (face["repo"], face["commit"], face["path"])
         if key not in photos:
             photos[key] = load_photo(mirror, *key)
         box = tuple(float(face[c]) for c in "xywh")
         crops.append(wild.head_crop(photos[key], box, CROP_SCALE, CELL))
-    keep = drop_near_duplicates(faces, crops)
+        boxes.append(box_pixels(photos[key], face))
+    keep = drop_near_duplicates(faces, boxes)
     faces, crops = [faces[k] for k in keep], [crops[k] for k in keep]
     per_sheet = GRID * GRID
     (out / "sheets").mkdir(parents=True, exist_ok=True)
