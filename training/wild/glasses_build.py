@@ -4,12 +4,13 @@ The wild set (``build.py``) holds too few sunglasses and thick-frame faces to me
 sunglasses and eyeglasses bars. This script adds photos from more public repositories, pinned
 by commit in ``glasses_sources.csv`` (same columns as ``sources.csv``), and draws numbered
 contact sheets for the two labelling passes. It reuses ``build.py`` for listing, detection
-(Rostro's own detector), splits and drawing; only the sheet layout, the near-duplicate filter
-and the hard-negative mining are its own.
+(Rostro's own detector), splits and drawing; only the sheet layout, the near-duplicate filter,
+the hard-negative mining and the same-person grouping are its own.
 
     python training/wild/glasses_build.py manifest --mirror /work/.mirror     # list the pools
     python training/wild/glasses_build.py mine --mirror /work/.mirror         # keep the hard negatives
     python training/wild/glasses_build.py build --mirror /work/.mirror --out /work/notes/glasses-sheets
+    python training/wild/glasses_build.py regroup --mirror /work/.mirror --out /work/notes/glasses-sheets
 
 ``manifest`` rewrites glasses_sources.csv from ``SOURCES``. ``mine`` replaces the rows of the
 hard-negative pools (photos from "no glasses" folders of repositories the wild set already
@@ -21,11 +22,23 @@ near-duplicates (the same photo flipped, recoloured or re-cropped: one dHash of 
 mirror-invariant), numbers them g0001... in a seeded order, splits them by source group with
 ``build.split_of`` (the wild set's salt, so a group shared with the wild set lands in the same
 split), and writes ``faces.csv``, ``index.csv`` (sheet, number -> face id) and ``sheets/``.
-Labels follow GUIDE.md (section "Glasses sheets").
+``regroup`` then joins faces of one person (the same celebrity or portrait under other file
+names, here or in the wild set's ``training/labels/wild.csv``) into one split group with
+Rostro's own face embedder, and rewrites the group and split columns only: face ids and
+sheets stay. Labels follow GUIDE.md (section "Glasses sheets").
+
+Sources (licences in glasses_sources.csv): the Kaggle "Sunglasses vs. No Sunglasses" crops as
+committed in erostefano/humanSunglassesAnalyzer.js (sunglasses half only), SlinkoIgor's
+glasses_detector sample photos, the Kaggle "Human Faces" portraits in the history of
+logicdeveloperTR/Manually-Created-Face-Recognition-Model (mined), and more of the wild set's
+no-mask folders (mined). None is one of the held-out repositories; the Kaggle sunglasses
+crops do not say where they were scraped from, so check them against the held-out selfies
+(perceptual hashes) before their val/test faces are trusted.
 """
 
 from __future__ import annotations
 
+import csv
 import logging
 import random
 import sys
@@ -48,6 +61,7 @@ GRID = 5  # 5 x 5 = 25 faces per sheet
 CELL = 200  # px per crop: the lenses of a 60 px face still show at about 3x
 BAND = 30
 CROP_SCALE = 1.5  # the whole head and a little context, the eyes large enough to judge lenses
+SAME_PERSON = 0.5  # SFace cosine; lower (0.45) chains sunglasses faces of different people into one group of 50+
 DHASH_MAX = 6  # bits: two face crops closer than this are one photo
 MINE_SEED = 12
 
@@ -238,15 +252,81 @@ def build(mirror: Path, out: Path) -> list[dict[str, str]]:
     return faces
 
 
+def same_person_groups(mirror: Path, faces: list[dict[str, str]],
+                       anchors: list[dict[str, str]]) -> list[str]:
+    """Return a split group per face that joins faces of one person (Rostro's own embedder).
+
+    Web folders repeat celebrities and re-crops of one portrait under other names; faces whose
+    SFace cosine is at least ``SAME_PERSON`` are joined (union-find), also across the wild
+    set's faces (``anchors``, rows with their ``group``), so a person never straddles two
+    splits of the two sets together. A group with a wild face takes the smallest wild group
+    (hence the wild set's split), otherwise the smallest member key. A face the detector does
+    not find again keeps its own group.
+    """
+    from rostro.vision.analyzer import open_analyzer
+    from rostro.vision.types import Box
+
+    analyzer = open_analyzer()
+    vectors: dict[int, np.ndarray] = {}
+    everyone = faces + anchors
+    for k, face in enumerate(everyone):
+        image = load_photo(mirror, face["repo"], face["commit"], face["path"])
+        box = Box(*(float(face[c]) for c in "xywh"))
+        dets = analyzer.detect(image, max_faces=wild.PER_IMAGE, min_face=wild.MIN_FACE)
+        best = max(dets, key=lambda d: d.box.iou(box), default=None)
+        if best is not None and best.box.iou(box) >= 0.5:
+            v = np.asarray(analyzer.embed(image, best), dtype=np.float32).ravel()
+            vectors[k] = v / np.linalg.norm(v)
+    parent = list(range(len(everyone)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    keys = sorted(vectors)
+    matrix = np.stack([vectors[k] for k in keys])
+    sims = matrix @ matrix.T
+    for a, b in zip(*np.nonzero(np.triu(sims, 1) >= SAME_PERSON)):
+        parent[root(keys[a])] = root(keys[b])
+    members: dict[int, list[tuple[bool, str]]] = {}
+    for k, face in enumerate(everyone):
+        members.setdefault(root(k), []).append((k < len(faces), face["group"]))
+    return [min(members[root(k)])[1] for k in range(len(faces))]
+
+
+def wild_faces() -> list[dict[str, str]]:
+    """Return the wild set's labelled faces (training/labels/wild.csv) with their split group."""
+    from rostro.evaluation.wild import read_wild_labels
+
+    groups = {(r["repo"], r["path"]): r["group"] for r in wild.read_manifest()}
+    return [{**r, "group": groups[(r["repo"], r["path"])]} for r in read_wild_labels()]
+
+
+def regroup(mirror: Path, out: Path) -> list[dict[str, str]]:
+    """Rewrite the group and split columns of faces.csv and index.csv by ``same_person_groups``.
+
+    Face ids, boxes and sheets stay as they are (``build`` numbers faces independently of groups).
+    """
+    with (out / "faces.csv").open(newline="") as fh:
+        faces = list(csv.DictReader(fh))
+    for face, group in zip(faces, same_person_groups(mirror, faces, wild_faces())):
+        face["group"], face["split"] = group, wild.split_of(group)
+    wild.write_csv(out / "faces.csv", FACE_FIELDS, faces)
+    wild.write_csv(out / "index.csv", INDEX_FIELDS, faces)
+    return faces
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = wild.parse_command(__doc__, ["manifest", "mine", "build"],
+    args = wild.parse_command(__doc__, ["manifest", "mine", "build", "regroup"],
                               Path("/work/notes/glasses-sheets"), argv)
     if args.command == "manifest":
         write_pools(args.mirror)
     elif args.command == "mine":
         log.info("hard-negative photos kept, by the head's answer: %s", mine(args.mirror))
     else:
-        faces = build(args.mirror, args.out)
+        faces = (build if args.command == "build" else regroup)(args.mirror, args.out)
         per = {}
         for f in faces:
             per.setdefault(f["source"], {}).setdefault(f["split"], 0)
