@@ -1,9 +1,9 @@
 """The shipped attribute heads: loadable, small, and reproduced by the training recipe.
 
 The reproduction test runs the engine's feature code on ../shared/eval from scratch (no
-feature cache), fits every head with rostro.evaluation.headfit, and compares with the
+feature cache), fits every head with rostro_training.headfit, and compares with the
 committed heads/*.npz to 1e-6. It skips when ../shared is absent. Heads that also train on
-the in-the-wild train split read its committed numbers (training/labels/
+the in-the-wild train split read its committed numbers (rostro_training/labels/
 wild_train_features.npz), so they reproduce without the photos' git mirrors. ROSTRO_TEST_HEADS picks
 the heads (see ``_wanted``).
 """
@@ -15,7 +15,8 @@ import os
 import numpy as np
 import pytest
 
-from rostro.evaluation.headfit import (
+from rostro.vision.attributes.heads import HEADS_DIR, LinearHead, load_head
+from rostro_training.headfit import (
     HEAD_TABLES,
     LEAN_TABLES,
     OPTIONAL_TABLES,
@@ -25,13 +26,12 @@ from rostro.evaluation.headfit import (
     head_data,
     load_head_tables,
 )
-from rostro.vision.attributes.heads import HEADS_DIR, LinearHead, load_head
 
 
 def test_every_recipe_has_a_small_committed_head():
     for name, recipe in RECIPES.items():
         path = HEADS_DIR / f"{name}.npz"
-        assert path.is_file(), f"run training/train_heads.py --heads {name}"
+        assert path.is_file(), f"run python -m rostro_training.train_heads --heads {name}"
         assert path.stat().st_size < 200_000
         head = load_head(name)
         assert head.link == recipe.link and head.features == recipe.blocks
@@ -58,7 +58,7 @@ def test_head_links_and_calibration(tmp_path):
 def test_grouped_folds_keep_each_image_in_one_fold():
     """Faces of one image (the detection set) never sit in both a training and a test fold,
     in the outer cross-validation and in fit_head's inner one; ungrouped folds are unchanged."""
-    from rostro.evaluation.headfit import FOLDS, Recipe, _folds, cross_validated_outputs
+    from rostro_training.headfit import FOLDS, Recipe, _folds, cross_validated_outputs
 
     rng = np.random.RandomState(0)
     groups = np.repeat([f"img{i}" for i in range(40)], rng.randint(1, 6, size=40))
@@ -83,7 +83,7 @@ def test_wild_train_table_holds_only_labelled_train_faces():
     """The committed wild numbers (no image): train-split faces only (val and test are never
     fitted on), one row per face, labels in wild.csv's spelling, every block the wild-trained
     heads read, and small enough for the repository."""
-    from rostro.evaluation.headfit import WILD_TRAIN, read_wild_train, wild_target
+    from rostro_training.headfit import WILD_TRAIN, read_wild_train, wild_target
 
     assert WILD_TRAIN.stat().st_size < 1_500_000
     table = read_wild_train()
@@ -161,7 +161,7 @@ def test_training_reproduces_the_committed_head(name, tables):
     missing = [t for t in HEAD_TABLES[name] if t in OPTIONAL_TABLES and t not in tables]
     if missing:
         pytest.skip(f"{name} also trains on {missing}, not on this machine "
-                    "(training/wild_glasses.py lays it out)")
+                    "(rostro_training/wild_glasses.py lays it out)")
     d = head_data(name, tables)
     fitted = fit_head(RECIPES[name], d.x, d.y, groups=d.groups)
     shipped = load_head(name)
@@ -180,7 +180,7 @@ def test_wild_glasses_labels_are_well_formed(name):
     extra photos carry their own manifest (repository, commit, path, box) and only train."""
     import csv
 
-    from rostro.evaluation.headfit import LABELS_DIR
+    from rostro_training.headfit import LABELS_DIR
 
     with open(LABELS_DIR / name, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,50 +18,39 @@ from rostro.evaluation.wild import (
 )
 from rostro.vision.attributes.nets import FER_CLASSES
 from rostro.vision.types import Box
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _merge_module():
-    """training/wild/merge_labels.py (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location("merge_labels",
-                                                  REPO / "training" / "wild" / "merge_labels.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
+from rostro_training.wild import merge_labels
 
 
 def test_kappa_settle_and_merge():
-    m = _merge_module()
     # Two raters, 10 items: 8 agree; marginals 5/5 and 5/5 -> expected 0.5, kappa 0.6.
     a = list("1111100000")
     b = list("1111000001")
-    assert m.cohen_kappa(a, b) == pytest.approx(0.6)
-    assert m.settle(["eyeglasses", "sunglasses", "eyeglasses"]) == "eyeglasses"
-    assert m.settle(["unsure", "unsure", "none"]) == "unsure"  # unsure never wins; one vote is not two
-    assert m.settle(["none", "eyeglasses", "sunglasses"]) == "unsure"
-    row = {f: "unsure" for f in m.FIELDS}
+    assert merge_labels.cohen_kappa(a, b) == pytest.approx(0.6)
+    assert merge_labels.settle(["eyeglasses", "sunglasses", "eyeglasses"]) == "eyeglasses"
+    # unsure never wins; one vote is not two
+    assert merge_labels.settle(["unsure", "unsure", "none"]) == "unsure"
+    assert merge_labels.settle(["none", "eyeglasses", "sunglasses"]) == "unsure"
+    row = {f: "unsure" for f in merge_labels.FIELDS}
     a = {"w0001": {**row, "glasses": "eyeglasses", "smile": "1"}}
     b = {"w0001": {**row, "glasses": "sunglasses", "smile": "1"}}
-    assert m.disputed_fields(a["w0001"], b["w0001"]) == ["glasses"]
-    assert m.merge(a, b, {})["w0001"]["glasses"] == "unsure"  # no third pass yet
+    assert merge_labels.disputed_fields(a["w0001"], b["w0001"]) == ["glasses"]
+    assert merge_labels.merge(a, b, {})["w0001"]["glasses"] == "unsure"  # no third pass yet
     c = {"w0001": {**row, "glasses": "eyeglasses"}}
-    final = m.merge(a, b, c)["w0001"]
+    final = merge_labels.merge(a, b, c)["w0001"]
     assert final["glasses"] == "eyeglasses" and final["smile"] == "1"
 
 
 def test_label_files_are_checked(tmp_path):
-    m = _merge_module()
     path = tmp_path / "labels_A.csv"
-    path.write_text("face_id," + ",".join(m.FIELDS) + "\n"
+    path.write_text("face_id," + ",".join(merge_labels.FIELDS) + "\n"
                     "w0001,Sunglasses,yes,0,0,0,F,adult,happy,grey\n")
-    labels = m.read_labels(path, {"w0001"})
+    labels = merge_labels.read_labels(path, {"w0001"})
     assert labels["w0001"]["glasses"] == "sunglasses" and labels["w0001"]["hair"] == "gray"
     assert labels["w0001"]["smile"] == "1" and labels["w0001"]["gender"] == "female"
-    path.write_text("face_id," + ",".join(m.FIELDS) + "\nw0001,shades,1,0,0,0,male,adult,happiness,black\n")
-    with pytest.raises(m.LabelFileError, match="shades"):
-        m.read_labels(path, {"w0001"})
+    path.write_text("face_id," + ",".join(merge_labels.FIELDS)
+                    + "\nw0001,shades,1,0,0,0,male,adult,happiness,black\n")
+    with pytest.raises(merge_labels.LabelFileError, match="shades"):
+        merge_labels.read_labels(path, {"w0001"})
 
 
 def test_pairs_leave_unsure_out_and_count_misses_wrong():
@@ -116,15 +102,14 @@ def test_missing_mirror_is_reported(tmp_path):
 
 def test_committed_wild_labels_are_well_formed():
     if not WILD_LABELS.is_file():
-        pytest.skip("training/labels/wild.csv not written yet")
-    m = _merge_module()
+        pytest.skip("rostro_training/labels/wild.csv not written yet")
     with WILD_LABELS.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len({r["face_id"] for r in rows}) == len(rows)
     for row in rows:
         assert row["split"] in ("train", "val", "test")
         assert min(int(row["w"]), int(row["h"])) >= 60
-        for field, values in m.FIELDS.items():
+        for field, values in merge_labels.FIELDS.items():
             assert row[field] in values + ("unsure",), (row["face_id"], field)
     # Splits follow the source photo: one photo's faces never straddle two splits.
     split_of = {}

@@ -1,4 +1,4 @@
-"""The notebooks in notebooks/, executed headless with nbclient against a real `rostro serve`,
+"""The notebooks shipped in src/rostro/notebooks/, executed headless with nbclient against a real `rostro serve`,
 and the notebook environment Rostro sets up (the `notebook` extra: IPython 8, ipykernel,
 matplotlib, nbclient, JupyterLab).
 
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "studio"))
 from studio_server import free_port, jpeg, serve_files, start, stop  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
+NOTEBOOKS = REPO / "src" / "rostro" / "notebooks"
 COURSE_ATTRIBUTES = ("age", "gender", "headPose", "smile", "facialHair", "glasses", "emotion")
 COURSE_IMPORTS = "import json, os, requests, pprint\nfrom IPython.core.display import Image, display\n"
 PLACEHOLDERS = {"key": "AQUÍ_PONES_TU_CLAVE_DEL_RECURSO_DE_AZURE",
@@ -178,14 +178,14 @@ def test_notebook_command_prints_the_resource_environment(notebook_server):
     assert "export ROSTRO_RESOURCE=notebooks" in result.stdout
 
 
-def test_notebook_command_starts_jupyterlab_with_the_key(notebook_server):
+def test_notebook_command_starts_jupyterlab_with_the_key(notebook_server, tmp_path):
     pytest.importorskip("jupyterlab", reason="the notebook extra is not installed")
     if not Path("/proc/self/environ").exists():
         pytest.skip("needs /proc to read the JupyterLab process environment")
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "rostro.cli", "notebook", "--resource", "notebooks",
-         "--no-browser", "--", f"--port={port}", "--ServerApp.token=rostro-test",
+         "--dir", str(tmp_path / "work"), "--no-browser", "--", f"--port={port}", "--ServerApp.token=rostro-test",
          "--ServerApp.ip=127.0.0.1", *(["--allow-root"] if os.geteuid() == 0 else [])],
         env=notebook_server.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -202,6 +202,7 @@ def test_notebook_command_starts_jupyterlab_with_the_key(notebook_server):
             time.sleep(0.5)
         else:
             raise AssertionError("JupyterLab did not answer")
+        # The shipped notebooks were copied into the working folder JupyterLab serves.
         names = {item["name"] for item in answer.json()["content"]}
         assert {"practica14-face-api.ipynb", "reconocimiento-sdk.ipynb"} <= names
         # `rostro notebook` became JupyterLab (exec): its environment carries the key.

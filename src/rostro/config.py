@@ -28,6 +28,7 @@ VARIABLES = (
     "ROSTRO_BLAS_THREADS",
     "ROSTRO_WILD",
     "ROSTRO_SERVICE_SETTINGS",
+    "ROSTRO_TEST_TRAINING_PAUSE",
 )
 
 #: Galleries with at least this many faces get the approximate index ("auto"); the reason
@@ -49,7 +50,9 @@ class Settings:
     Runtime intra-op threads per model ($ROSTRO_THREADS); ``blas_threads``: BLAS/OpenMP
     threads per process ($ROSTRO_BLAS_THREADS, see rostro.threads); ``wild``: mirror folder
     of the wild photos for ``rostro eval attributes`` ($ROSTRO_WILD); ``service_json``: the
-    ServiceSettings ``rostro serve`` hands its worker processes ($ROSTRO_SERVICE_SETTINGS)."""
+    ServiceSettings ``rostro serve`` hands its worker processes ($ROSTRO_SERVICE_SETTINGS);
+    ``training_pause``: fault injection for tests only, seconds each training run waits
+    holding its lease ($ROSTRO_TEST_TRAINING_PAUSE, see rostro.service.trainer)."""
 
     home: Path
     models: Path
@@ -59,6 +62,7 @@ class Settings:
     blas_threads: int = 1
     wild: Path | None = None
     service_json: str | None = None
+    training_pause: float = 0.0
 
     @property
     def database_path(self) -> Path:
@@ -90,6 +94,13 @@ class Settings:
                 raise SettingsError(f"${name} must be at least {least}, not {number}")
             return number
 
+        def seconds(name: str) -> float:
+            value = text(name)
+            try:
+                return float(value) if value else 0.0
+            except ValueError:
+                raise SettingsError(f"${name} must be a number of seconds, not {value!r}") from None
+
         home = path("ROSTRO_HOME") or Path.home() / ".cache" / "rostro"
         return cls(
             home=home,
@@ -100,6 +111,7 @@ class Settings:
             blas_threads=count("ROSTRO_BLAS_THREADS", 1, 1),
             wild=path("ROSTRO_WILD"),
             service_json=text("ROSTRO_SERVICE_SETTINGS"),
+            training_pause=seconds("ROSTRO_TEST_TRAINING_PAUSE"),
         )
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from anyio import CapacityLimiter
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 
 from rostro import __version__
 from rostro.api import (
     container_routes,
+    containers,
     detect,
     detect_v12,
     facelists,
@@ -34,6 +35,7 @@ from rostro.models.cache import ModelCache
 from rostro.service.memory import PixelBudget, tune_allocator
 from rostro.service.settings import ServiceSettings
 from rostro.service.state import ServiceState
+from rostro.service.trainer import TrainingWorker
 from rostro.service.url_fetch import DownloadSlots
 from rostro.store.db import open_database
 from rostro.threads import limit_threads
@@ -52,6 +54,9 @@ ROUTERS = (
     usage_routes.router,
     routes.router,  # the Studio
 )
+
+#: The container kinds that train, by store kind (what the training worker needs of them).
+TRAINED_KINDS = {kind.store_kind: kind for kind in containers.KINDS if kind.needs_training}
 
 DESCRIPTION = """\
 A self-hosted, offline Face API that speaks Azure's Face REST API v1.0.
@@ -80,10 +85,15 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
             downloads=DownloadSlots(settings.download_threads, settings.downloads_per_host),
             pixels=PixelBudget(settings.pixel_budget),
         )
+        state = app.state.service
+        state.trainer = TrainingWorker(database, state.gallery_files(), TRAINED_KINDS,
+                                       lease=settings.training_lease, poll=settings.training_poll)
+        state.trainer.start()
         log.info("service ready: database %s", database.location)
         try:
             yield
         finally:
+            await to_thread.run_sync(state.trainer.stop)  # waits a moment for runs going on
             database.close()
 
     app = FastAPI(title="Rostro Face API", version=__version__, description=DESCRIPTION,

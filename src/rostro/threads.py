@@ -25,9 +25,11 @@ log = logging.getLogger(__name__)
 
 def limit_threads(count: int | None = None) -> int:
     """Limit every BLAS and OpenMP pool loaded in this process to ``count`` threads (default:
-    the ``blas_threads`` setting); return the count applied. numpy is imported first so its
-    BLAS is among them; libraries loaded later need another call."""
-    import numpy  # noqa: F401  (loads numpy's BLAS so the limit reaches it)
+    the ``blas_threads`` setting); return the count applied. numpy and OpenCV (each wheel
+    bundles its own OpenBLAS) are imported first so their pools are among them; libraries
+    loaded later need another call."""
+    import cv2  # noqa: F401  (loads OpenCV's OpenBLAS so the limit reaches it)
+    import numpy  # noqa: F401  (likewise numpy's)
 
     count = count or settings().blas_threads
     threadpool_limits(limits=count)

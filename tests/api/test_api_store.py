@@ -1,6 +1,7 @@
 """The store on real SQLite files and a real PostgreSQL server (each test that takes
-``database`` or ``database_location`` runs on both): migrations, keys, tier windows, the
-faceId cache, choosing the database by URL, and exact admission under concurrent calls."""
+``database`` or ``database_location`` runs on both): keys, tier windows, the
+faceId cache, choosing the database by URL, and exact admission under concurrent calls
+(migrations: test_migrations.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import inspect
 
 from rostro.store import migrations
 from rostro.store.db import URL_VARIABLE, open_database, parse_location
@@ -86,7 +86,7 @@ def test_postgresql_database_by_url(postgres, tmp_path, monkeypatch):
     with database.transaction() as connection:
         assert connection.dialect.name == "postgresql"
         assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
-        assert migrations.current_version(connection) == len(migrations.MIGRATIONS)
+        assert migrations.stored_revision(connection) == migrations.head()
     database.close()
     open_database(url, create=False).close()
 
@@ -110,45 +110,6 @@ def test_concurrent_admissions_are_exact(database):
     assert admitted == 20
     with database.transaction() as connection:
         assert usage_report(connection, "race", now).calls_this_minute == 20
-
-
-def test_migrations_run_once_and_new_ones_apply(database_location):
-    db = open_database(database_location)
-    with db.transaction() as connection:
-        assert migrations.current_version(connection) == len(migrations.MIGRATIONS)
-        assert migrations.migrate(connection) == []
-    created = []
-
-    def add_table(connection):
-        connection.exec_driver_sql("CREATE TABLE extra (id INTEGER PRIMARY KEY)")
-        created.append(True)
-
-    extra = migrations.MIGRATIONS + [migrations.Migration(99, "extra table", add_table)]
-    with db.transaction() as connection:
-        assert migrations.migrate(connection, extra) == [99]
-        assert migrations.migrate(connection, extra) == []
-        assert migrations.current_version(connection) == 99
-    assert created == [True]
-    db.close()
-
-
-def test_failed_migration_leaves_database_unchanged(database_location):
-    db = open_database(database_location)
-
-    def broken(connection):
-        connection.exec_driver_sql("CREATE TABLE half (id INTEGER)")
-        raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError):
-        with db.transaction() as connection:
-            migrations.migrate(connection, migrations.MIGRATIONS + [
-                migrations.Migration(50, "broken", broken)])
-    with db.transaction() as connection:
-        assert migrations.current_version(connection) == max(
-            m.version for m in migrations.MIGRATIONS)
-        tables = inspect(connection).get_table_names()
-        assert "half" not in tables and "usage_counters" in tables
-    db.close()
 
 
 def test_tables_declared_on_base():

@@ -4,11 +4,13 @@ face grouping as plain functions."""
 
 from __future__ import annotations
 
-import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 
 from rostro.api import containers
 from rostro.service.matching import (
@@ -25,9 +27,6 @@ from rostro.store.groups import LimitReached, NewFace
 from rostro.store.quotas import FACES_PER_PERSON, quota
 from rostro.store.resources import create_resource
 from rostro.vision.templates import template, templates
-
-DEAD_OWNER = f"{socket.gethostname()}:999999999:gone"
-
 
 @pytest.fixture
 def database(database_location):
@@ -143,22 +142,33 @@ def test_training_runs_operations_and_requests_meanwhile(database):
     with database.transaction() as connection:
         group = make_group(connection, database.resource_id)
         first = training.request_training(connection, database.resource_id, group.pk, now=t)
-        assert first.start and first.run == 1
+        assert first.due and first.run == 1
+        # not claimed yet: the due run will read the faces later, so it serves this one too
+        unclaimed = training.request_training(connection, database.resource_id, group.pk,
+                                              now=t + 0.5)
+        assert not unclaimed.due and unclaimed.run == 1
+        claim = training.claim_training(connection, "node-a", now=t + 0.6)
+        assert (claim.container_pk, claim.run, claim.attempt) == (group.pk, 1, 1)
+        assert training.claim_training(connection, "node-b", now=t + 0.7) is None
         second = training.request_training(connection, database.resource_id, group.pk, now=t + 1)
-        assert not second.start and second.run == 2
-        assert training.get_training(connection, group.pk, t + 1).status == training.RUNNING
-        next_run = training.finish_run(connection, group.pk, 1, "snap1", 3, 2, now=t + 2)
-        assert next_run == 2
+        assert not second.due and second.run == 2
+        state = training.get_training(connection, group.pk)
+        assert (state.status, state.owner) == (training.RUNNING, "node-a")
+        assert training.finish_run(connection, claim, "snap1", 3, 2, now=t + 2)
         done = training.get_operation(connection, database.resource_id, first.operation_id, t + 2)
+        assert (done.status, done.finished_at) == (training.SUCCEEDED, t + 2)
+        assert training.get_operation(connection, database.resource_id,
+                                      unclaimed.operation_id).status == training.SUCCEEDED
         pending = training.get_operation(connection, database.resource_id, second.operation_id,
                                          t + 2)
-        assert (done.status, done.finished_at) == (training.SUCCEEDED, t + 2)
         assert pending.status == training.RUNNING and pending.finished_at is None
-        state = training.get_training(connection, group.pk, t + 2)
+        state = training.get_training(connection, group.pk)
         assert state.trained and state.snapshot == "snap1" and state.status == training.RUNNING
-        assert training.finish_run(connection, group.pk, 2, None, None, 0, "empty",
-                                   now=t + 3) is None
-        state = training.get_training(connection, group.pk, t + 3)
+        assert state.owner is None  # run 2 is due, for any process
+        claim = training.claim_training(connection, "node-b", now=t + 2.5)
+        assert (claim.run, claim.attempt) == (2, 1)
+        assert training.finish_run(connection, claim, None, None, 0, "empty", now=t + 3)
+        state = training.get_training(connection, group.pk)
         assert (state.status, state.message, state.snapshot) == ("failed", "empty", "snap1")
         assert training.get_operation(connection, database.resource_id,
                                       second.operation_id).status == training.FAILED
@@ -166,39 +176,130 @@ def test_training_runs_operations_and_requests_meanwhile(database):
                                       first.operation_id) is None
 
 
-def test_a_run_without_heartbeat_is_taken_for_dead(database):
+def test_a_run_whose_lease_runs_out_is_taken_over(database):
     t = time.time()
     with database.transaction() as connection:
         group = make_group(connection, database.resource_id)
-        training.request_training(connection, database.resource_id, group.pk,
-                                  owner="elsewhere.example:1:x", now=t)
-        training.heartbeat(connection, group.pk, 1, now=t + training.HEARTBEAT)
-        later = t + training.HEARTBEAT + training.HEARTBEAT_TIMEOUT - 1
-        assert training.get_training(connection, group.pk, later).status == training.RUNNING
-        state = training.get_training(connection, group.pk, later + 2)
-        assert (state.status, state.message) == (training.FAILED, training.INTERRUPTED)
+        training.request_training(connection, database.resource_id, group.pk, now=t)
+        held = training.claim_training(connection, "node-a", lease=10, now=t)
+        assert training.renew_leases(connection, "node-a", [group.pk], lease=10,
+                                     now=t + 5) == {(group.pk, 1)}
+        assert training.claim_training(connection, "node-b", lease=10, now=t + 14) is None
+        taken = training.claim_training(connection, "node-b", lease=10, now=t + 16)
+        assert (taken.run, taken.attempt, taken.previous_owner) == (1, 2, "node-a")
+        # the first owner comes back: it holds nothing, and its outcome is not recorded
+        assert training.renew_leases(connection, "node-a", [group.pk], now=t + 17) == set()
+        assert not training.finish_run(connection, held, "stale", 1, 1, now=t + 18)
+        assert training.finish_run(connection, taken, "fresh", 1, 1, now=t + 19)
+        state = training.get_training(connection, group.pk)
+        assert (state.status, state.snapshot, state.attempts) == (training.SUCCEEDED, "fresh", 2)
+        # a run left "running" by the previous release: an owner, no lease; due at once
+        training.request_training(connection, database.resource_id, group.pk, now=t + 20)
+        connection.execute(update(training.Training).values(owner="old-release:1:x"))
+        taken = training.claim_training(connection, "node-c", now=t + 21)
+        assert (taken.run, taken.previous_owner) == (2, "old-release:1:x")
 
 
-def test_owners():
-    assert training.owner_alive(training.process_owner())
-    assert not training.owner_alive(DEAD_OWNER)
-    me = training.process_owner().rsplit(":", 1)[0]
-    assert not training.owner_alive(f"{me}:earlier")  # same pid, an earlier process
-    assert training.owner_alive("elsewhere.example:1:x")
-    assert not training.owner_alive(None)
-
-
-def test_a_run_whose_process_died_is_reported_failed(database):
+def test_a_run_that_keeps_dying_fails_and_a_given_back_run_is_due_at_once(database):
+    t = time.time()
     with database.transaction() as connection:
         group = make_group(connection, database.resource_id)
-        asked = training.request_training(connection, database.resource_id, group.pk,
-                                          owner=DEAD_OWNER)
+        asked = training.request_training(connection, database.resource_id, group.pk, now=t)
+        claim = training.claim_training(connection, "stopping", lease=10, now=t)
+        assert training.release(connection, "stopping", now=t + 1) == 1
+        claim = training.claim_training(connection, "node-0", lease=10, now=t + 1)
+        assert (claim.attempt, claim.previous_owner) == (1, None)  # a give-back is no attempt
+        for attempt in (2, 3):
+            claim = training.claim_training(connection, f"node-{attempt}", lease=10,
+                                            now=t + 20 * attempt)
+            assert claim.attempt == attempt
+        assert training.claim_training(connection, "node-4", lease=10, now=t + 100) is None
         state = training.get_training(connection, group.pk)
-        assert state.status == training.FAILED and state.message == training.INTERRUPTED
+        assert state.status == training.FAILED
+        assert state.message == training.ABANDONED.format(attempts=training.MAX_ATTEMPTS)
         assert training.get_operation(connection, database.resource_id,
                                       asked.operation_id).status == training.FAILED
         again = training.request_training(connection, database.resource_id, group.pk)
-        assert again.start and again.run == 2
+        assert again.due and again.run == 2
+
+
+def test_one_claim_among_racing_processes(database_location):
+    """Eight connections claim at once: exactly one gets the run."""
+    db = open_database(database_location)
+    try:
+        with db.transaction() as connection:
+            resource = create_resource(connection, "racing", "S0").id
+            group = make_group(connection, resource)
+            training.request_training(connection, resource, group.pk)
+        start = threading.Barrier(8)
+
+        def claim(i: int):
+            start.wait()
+            with db.transaction() as connection:
+                return training.claim_training(connection, f"node-{i}")
+
+        with ThreadPoolExecutor(8) as pool:
+            claims = [c for c in pool.map(claim, range(8)) if c is not None]
+        assert len(claims) == 1
+        with db.transaction() as connection:
+            assert training.get_training(connection, group.pk).owner == claims[0].owner
+    finally:
+        db.close()
+
+
+def test_training_workers_renew_leases_and_give_runs_back(database, tmp_path):
+    """Two training workers on one database: a run longer than the lease stays with the
+    worker renewing it; a worker that stops gives its run back and the other takes it at once."""
+    from rostro.search import GalleryFiles
+    from rostro.server import TRAINED_KINDS
+    from rostro.service.trainer import TrainingWorker
+
+    with database.transaction() as connection:
+        group = make_group(connection, database.resource_id)
+        person = groups.get_person(connection, group.pk,
+                                   groups.create_person(connection, group.pk, "p", None))
+        groups.add_face(connection, group.pk, face(1), person_pk=person.pk)
+
+    def worker(name: str, pause: float) -> TrainingWorker:
+        made = TrainingWorker(database, GalleryFiles(tmp_path / name), TRAINED_KINDS,
+                              lease=1.5, poll=0.05, owner=name)
+        made.pause = pause
+        return made
+
+    def wait_for(condition, what: str):
+        deadline = time.monotonic() + 30
+        while not (found := condition()):
+            assert time.monotonic() < deadline, what
+            time.sleep(0.02)
+        return found
+
+    def state():
+        with database.transaction() as connection:
+            return training.get_training(connection, group.pk)
+
+    slow, other = worker("slow", 2.0), worker("other", 0.0)
+    with database.transaction() as connection:
+        training.request_training(connection, database.resource_id, group.pk)
+    slow.start()
+    wait_for(lambda: state().owner == "slow", "the first worker claims the run")
+    other.start()
+    done = wait_for(lambda: state().status != training.RUNNING and state(), "the run ends")
+    # the run took longer than the lease, yet, renewed, it was never taken over
+    assert (done.status, done.attempts, done.trained_items) == (training.SUCCEEDED, 1, 1)
+    slow.stop()
+    other.stop()
+
+    stopping, other = worker("stopping", 60.0), worker("other", 0.0)
+    with database.transaction() as connection:
+        training.request_training(connection, database.resource_id, group.pk)
+    stopping.start()
+    wait_for(lambda: state().owner == "stopping", "the worker claims the run")
+    stopping.stop(grace=0.1)
+    assert state().owner is None  # given back: due at once, not after the lease
+    other.start()
+    done = wait_for(lambda: state().status != training.RUNNING and state(), "the run ends")
+    assert (done.status, done.run, done.attempts) == (training.SUCCEEDED, 2, 1)
+    other.stop()
 
 
 def test_state_survives_reopening(database_location):
@@ -210,8 +311,9 @@ def test_state_survives_reopening(database_location):
         groups.add_face(connection, group.pk, face(3),
                         person_pk=groups.get_person(connection, group.pk, groups.create_person(
                             connection, group.pk, "p", None)).pk)
-        run = training.request_training(connection, resource, group.pk).run
-        training.finish_run(connection, group.pk, run, "snap", 1, 1)
+        training.request_training(connection, resource, group.pk)
+        claim = training.claim_training(connection, training.process_owner())
+        training.finish_run(connection, claim, "snap", 1, 1)
     db.close()
     db = open_database(path)
     with db.transaction() as connection:

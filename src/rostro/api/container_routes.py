@@ -3,8 +3,9 @@ container kind.
 
 ``container_routes(kind)`` serves what all four container kinds share (create, get, update,
 delete, list; train and training status for the kinds that train); the face-list module
-reuses it. Train answers 202 at once and trains in the background; v1.0 answers with an empty
-body, the newer versions add an absolute ``operation-Location`` (see ``rostro.api.operations``).
+reuses it. Train answers 202 at once and queues a training run in the database, which the
+training worker of any server process performs (``rostro.service.trainer``); v1.0 answers
+with an empty body, the newer versions add an absolute ``operation-Location`` (see ``rostro.api.operations``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, Request
-from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response
 
 from rostro.api import containers
@@ -21,7 +21,6 @@ from rostro.api.containers import Kind
 from rostro.api.enroll import face_from_request, parse_add_face_params
 from rostro.api.images import image_media_type
 from rostro.api.versions import api_version, is_v12, mount
-from rostro.service.galleries import TrainJob, run_training
 from rostro.service.state import service_state
 from rostro.store import groups, training
 from rostro.store.quotas import FACES_PER_PERSON
@@ -152,21 +151,17 @@ def add_training_routes(router: APIRouter, kind: Kind, item: str) -> None:
                  summary=f"Queue training of a {kind.title.lower()} (202; poll /training)")
     async def train(request: Request, container_id: str,
                     resource: ResourceRef = Depends(authorize)) -> Response:
-        state = service_state(request)
-
         def work(connection):
             row = containers.require_container(connection, resource, kind, container_id)
-            return row, training.request_training(connection, resource.id, row.pk)
+            return training.request_training(connection, resource.id, row.pk)
 
-        row, asked = await containers.in_transaction(request, work)
+        asked = await containers.in_transaction(request, work)
+        trainer = service_state(request).trainer
+        if asked.due and trainer is not None:
+            trainer.wake()  # this process looks first; any other may take the run
         headers = ({"operation-Location": operation_location(request, asked.operation_id)}
                    if is_v12(request) else None)
-        task = None
-        if asked.start:
-            task = BackgroundTask(run_training, TrainJob(
-                state.database, state.gallery_files(), resource.name, kind, row.pk,
-                row.container_id, asked.run))
-        return Response(status_code=202, headers=headers, background=task)
+        return Response(status_code=202, headers=headers)
 
     @router.get(f"{item}/training", name=f"{kind.code} - Get Training Status",
                 summary=f"Training status of a {kind.title.lower()}")

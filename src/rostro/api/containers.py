@@ -101,6 +101,7 @@ LARGE_PERSON_GROUP = Kind(groups.LARGE_PERSON_GROUP, "largepersongroups", "large
 FACE_LIST = Kind(groups.FACE_LIST, "facelists", "faceListId", "Face list", "FaceList")
 LARGE_FACE_LIST = Kind(groups.LARGE_FACE_LIST, "largefacelists", "largeFaceListId",
                        "Large face list", "LargeFaceList")
+KINDS = (PERSON_GROUP, LARGE_PERSON_GROUP, FACE_LIST, LARGE_FACE_LIST)
 
 
 def person_not_found() -> ApiError:

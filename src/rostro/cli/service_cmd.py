@@ -90,6 +90,8 @@ def service_settings(args: argparse.Namespace):
         inference_threads=args.inference_threads,
         fetch_timeout=args.fetch_timeout,
         pixel_budget=args.pixel_budget,
+        training_lease=args.training_lease,
+        training_poll=args.training_poll,
         blas_threads=args.blas_threads or 0,
     )
 
@@ -239,6 +241,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--pixel-budget", type=positive(int), default=DEFAULT_PIXEL_BUDGET, metavar="PIXELS",
                        help="pixels of images decoded and analysed at once per process, "
                             "which bounds their memory (default: two 4096x4096 photos)")
+    serve.add_argument("--training-lease", type=positive(float), default=30.0, metavar="SECONDS",
+                       help="a training run whose process has not renewed its lease for this "
+                            "long (it died) is taken over by another process (default: 30)")
+    serve.add_argument("--training-poll", type=positive(float), default=1.0, metavar="SECONDS",
+                       help="how often each process looks for training runs queued by other "
+                            "processes (default: 1)")
     serve.add_argument("--forwarded-allow-ips", nargs="+", metavar="ADDRESS",
                        help="reverse proxies (addresses or networks, e.g. 127.0.0.1 or "
                             "10.0.0.0/8; * for any) whose X-Forwarded-For and "

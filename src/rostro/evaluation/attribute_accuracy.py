@@ -4,10 +4,14 @@ Uses the ``../shared/eval`` layout (age_gender, emotion, glasses, face_attribute
 Heads trained only on the train pool (age, gender, emotion) are measured as shipped on the
 dev sets. Heads trained on dev rows (glasses, smile, facial hair, headwear, hair) are
 measured by 5-fold cross-validation: each dev row's answer comes from the same recipe fitted
-without that row's fold (``rostro.evaluation.headfit``). The shipped networks' own answers
+without that row's fold (``rostro_training.headfit``). The shipped networks' own answers
 are reported beside them as the baseline. mask is measured on the detection set's faces the
 service would serve (folds keep the faces of one image together), occlusion part by part
 with the heads it rests on (``rostro.vision.attributes.occlusion.EVIDENCE``).
+
+The recipes, label tables and fitting are the training package's (``rostro_training``), imported
+inside the functions that use them: ``rostro`` loads this module for its parser on every
+command, and the runtime never loads training code (tests/test_layout.py).
 """
 
 from __future__ import annotations
@@ -15,26 +19,11 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rostro.config import settings
-from rostro.evaluation.headfit import (
-    EMOTION_CLASSES,
-    HAIR_CLASSES,
-    HEAD_TABLES,
-    OPTIONAL_TABLES,
-    RECIPES,
-    TABLES,
-    WILD_TRAIN,
-    FeatureTable,
-    box_in_scope,
-    cross_validated_outputs,
-    head_data,
-    load_tables,
-    target,
-)
 from rostro.evaluation.detection import MASKED
 from rostro.vision.attributes.demographics import faceres_years, served_age
 from rostro.vision.attributes.glasses import glasses_decision
@@ -45,6 +34,9 @@ from rostro.vision.attributes.values import Mask
 from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
 from rostro.evaluation import publish
 from rostro.threads import limit_threads
+
+if TYPE_CHECKING:
+    from rostro_training.headfit import FeatureTable
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +82,8 @@ def _demographics(table: FeatureTable) -> dict:
 
 
 def _emotion(table: FeatureTable) -> dict:
+    from rostro_training.headfit import EMOTION_CLASSES
+
     head = load_head("emotion")
     found = table.found
     rows = [r for r, ok in zip(table.rows, found) if ok]
@@ -126,10 +120,19 @@ def _emotion(table: FeatureTable) -> dict:
 
 def _cross_validated(tables: dict[str, FeatureTable], kept: dict | None = None) -> dict:
     """Cross-validated rows of CV_HEADS; ``kept`` receives {head: (HeadData, dev outputs)}."""
+    from rostro_training.headfit import (
+        HAIR_CLASSES,
+        HEAD_TABLES,
+        OPTIONAL_TABLES,
+        RECIPES,
+        cross_validated_outputs,
+        head_data,
+    )
+
     report = {}
     for name in CV_HEADS:
         if not all(t in tables or t in OPTIONAL_TABLES for t in HEAD_TABLES[name]):
-            log.warning("%s: its label tables are not here (training/labels/); skipped", name)
+            log.warning("%s: its label tables are not here (rostro_training/labels/); skipped", name)
             continue
         data = head_data(name, tables)
         outputs = cross_validated_outputs(RECIPES[name], data.x, data.y, data.is_dev,
@@ -172,6 +175,8 @@ def _cross_validated(tables: dict[str, FeatureTable], kept: dict | None = None) 
 def _smile_served(table: FeatureTable) -> dict:
     """The served smile (the emotion net's P(happiness), ``emotion.SMILE_FROM_HEAD`` off) on the
     smile-labelled dev faces: it trains on nothing, so it is measured directly."""
+    from rostro_training.headfit import target
+
     rows = [i for i, r in enumerate(table.rows)
             if table.found[i] and target("smile", "face_attributes", r) is not None]
     y = np.array([target("smile", "face_attributes", table.rows[i]) for i in rows])
@@ -193,6 +198,8 @@ def _label_counts(name: str, tables: dict[str, FeatureTable], y: np.ndarray,
     ``unsure``: dev rows left blank by the labeller (not trained on, not measured);
     ``missed``: labelled dev rows where no face was detected.
     """
+    from rostro_training.headfit import HEAD_TABLES, TABLES, target
+
     counts: dict[str, Any] = {"negatives": int((y == 0).sum()), "unsure": 0, "missed": 0}
     for table_name in HEAD_TABLES[name]:
         if not TABLES[table_name][2] or table_name not in tables:
@@ -232,6 +239,14 @@ def _mask_answer(answer: Mask) -> int:
 def _mask(tables: dict[str, FeatureTable], kept: dict) -> dict:
     """The mask attribute on the detection set's served faces (both heads cross-validated on
     the same image-grouped folds), and its false alarms on unmasked faces of other sets."""
+    from rostro_training.headfit import (
+        RECIPES,
+        box_in_scope,
+        cross_validated_outputs,
+        head_data,
+        target,
+    )
+
     table = tables["detection"]
     data = head_data("mask", tables)
     p_mask = cross_validated_outputs(RECIPES["mask"], data.x, data.y, data.is_dev,
@@ -421,17 +436,19 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
 
     ``sections``: when given, receives one ``html_report.Section`` per attribute (the
     answered faces, for ``--report``)."""
+    from rostro_training.headfit import TABLES, WILD_TRAIN, load_tables
+
     limit_threads()
     if analyzer is None:
         from rostro.vision.analyzer import open_analyzer
 
         analyzer = open_analyzer()
     names = ["age_gender", "emotion", "glasses", "face_attributes"]
-    # The makeup labels live in the repository (training/labels/), not in the data folder.
+    # The makeup labels ship with the training package (rostro_training/labels/), not the data.
     names += [t for t in ("makeup", "pool_makeup") if Path(TABLES[t][1]).is_file()]
     names += ["detection"]
-    # The wild train split's numbers (training/labels/) train some heads beside the dev rows;
-    # the glasses heads' wild tables are optional (laid out by training/wild_glasses.py).
+    # The wild train split's numbers (rostro_training/labels/) train some heads beside the dev
+    # rows; the glasses heads' wild tables are optional (laid out by rostro_training.wild_glasses).
     names += ["wild_train"] if WILD_TRAIN.is_file() else []
     names += ["wild_glasses_train"] + (["wild_glasses_val"] if sections is not None else [])
     tables = load_tables(analyzer, data, names, cache)
@@ -566,11 +583,11 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
                                    "glasses and face_attributes (dev)")
     parser.add_argument("--data", type=Path, help="the ../shared/eval folder (lab dev sets)")
     parser.add_argument("--wild", help="folder of git mirrors holding the in-the-wild photos "
-                        "(training/wild/build.py; default $ROSTRO_WILD): adds the wild val and "
-                        "test columns (training/labels/wild.csv)")
+                        "(rostro_training.wild.build; default $ROSTRO_WILD): adds the wild val "
+                        "and test columns (rostro_training/labels/wild.csv)")
     parser.add_argument("--wild-labels", type=Path,
                         help="another label file in wild.csv's format (default "
-                        "training/labels/wild.csv)")
+                        "rostro_training/labels/wild.csv)")
     parser.add_argument("--json", help="also write the full report here")
     parser.add_argument("--cache", type=Path, help="feature cache folder "
                         "(default $ROSTRO_HOME/attribute-features)")

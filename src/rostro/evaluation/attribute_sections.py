@@ -14,7 +14,10 @@ import cv2
 import numpy as np
 
 from rostro.evaluation.attribute_accuracy import AGE_BINS, MASK_CLASSES, _glasses_rows
-from rostro.evaluation.headfit import (
+from rostro.evaluation.html_report import Outcome, Section, face_thumbnail
+from rostro.vision.attributes.glasses import glasses_decision
+from rostro.vision.attributes.heads import load_head
+from rostro_training.headfit import (
     EMOTION_CLASSES,
     HAIR_CLASSES,
     RECIPES,
@@ -22,9 +25,6 @@ from rostro.evaluation.headfit import (
     central_face,
     table_folder,
 )
-from rostro.evaluation.html_report import Outcome, Section, face_thumbnail
-from rostro.vision.attributes.glasses import glasses_decision
-from rostro.vision.attributes.heads import load_head
 
 DATASET = "lab dev"
 
@@ -134,7 +134,7 @@ def _mask_section(analyzer, data: Path, kept: dict) -> Section | None:
 
 def wild_glasses_section(data: Path, analyzer, table: FeatureTable, split: str) -> Section:
     """The served glasses answer of the shipped heads on a wild split's faces (laid out by
-    training/wild_glasses.py; the heads never trained on val or test)."""
+    rostro_training/wild_glasses.py; the heads never trained on val or test)."""
     sun_head, eye_head = load_head("sunglasses"), load_head("eyeglasses")
     found = np.flatnonzero(table.found)
     p_sun = sun_head(table.matrix(sun_head.features)[found])

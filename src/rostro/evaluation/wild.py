@@ -1,8 +1,8 @@
-"""The shipped attributes against our in-the-wild labels (issue 12; ``training/labels/wild.csv``).
+"""The shipped attributes against our in-the-wild labels (issue 12; ``rostro_training/labels/wild.csv``).
 
 The labels name each face by a photo in a public repository pinned by commit and a box; the
 photos are read from git mirrors (``--wild DIR`` holds ``owner+name/repo`` git directories,
-see ``training/wild/build.py``) and never committed. Each labelled box is matched to the
+see ``rostro_training/wild/build.py``) and never committed. Each labelled box is matched to the
 detector's face on that photo (IoU >= ``MATCH_IOU``), and the service's answer for that face
 is compared with the label, on the val and test splits separately, with 95 % intervals.
 
@@ -24,10 +24,12 @@ import numpy as np
 
 from rostro.evaluation.metrics import wilson_interval
 from rostro.vision.types import Box, Face
+from rostro_training import LABELS_DIR
 
 log = logging.getLogger(__name__)
 
-WILD_LABELS = Path(__file__).resolve().parents[3] / "training" / "labels" / "wild.csv"
+# Our labels of the wild set ship with the training package (also for the wild train split).
+WILD_LABELS = LABELS_DIR / "wild.csv"
 SPLITS = ("val", "test")  # train rows are for fitting; test is never fitted, selected or tuned on
 MATCH_IOU = 0.5
 PHOTO_MAX_SIDE = 8192  # some phone photos are over the service's 4096 px limit
@@ -333,7 +335,7 @@ def _lab(lab: dict | None, figure: tuple[str, tuple[str, ...]] | None) -> str:
 def format_wild(wild: dict, lab: dict | None = None) -> str:
     """Markdown: lab dev figure beside wild val and test (95 % intervals) per measure."""
     splits = list(wild)
-    lines = ["wild (in-the-wild labels, training/labels/wild.csv): "
+    lines = ["wild (in-the-wild labels, rostro_training/labels/wild.csv): "
              + "; ".join(f"{s} {wild[s]['faces']['n']} faces ({wild[s]['faces']['missed']} not "
                          "detected, counted wrong)" for s in splits),
              "emotion_fer / emotion_faceapi: the plain networks the emotion head reads, "

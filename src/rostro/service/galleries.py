@@ -1,6 +1,8 @@
 """Training and searching the galleries of person groups and large face lists.
 
-"Train" builds a :class:`rostro.search.Gallery` from the container's faces as they are now:
+"Train" (one claimed run of a training job, performed by the training worker of whichever
+process claimed it: ``rostro.service.trainer``) builds a :class:`rostro.search.Gallery` from
+the container's faces as they are now:
 for (large) person groups one row per person, the person's template (the unit mean of its face
 embeddings, ``rostro.vision.templates``); for large face lists one row per face. The gallery is
 saved beside the database (``<database dir>/indexes``; ``$ROSTRO_HOME/indexes`` with a
@@ -16,15 +18,14 @@ searches fetch as many extra hits as were deleted and drop those that no longer 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Protocol
 
 import numpy as np
 
 from rostro.search import Gallery, GalleryFiles
-from rostro.store import groups, training
+from rostro.store import groups, resources, training
 from rostro.store.db import Database
 from rostro.store.groups import ContainerRow, Embeddings
 from rostro.vision.embedder import SFaceEmbedder
@@ -63,73 +64,48 @@ def empty_message(kind: Kind) -> str:
     return f"There is no persisted face in the {kind.title.lower()}."
 
 
-@dataclass(frozen=True)
-class TrainJob:
-    """What a background training run needs: where, which container, which run."""
-
-    database: Database
-    files: GalleryFiles
-    resource_name: str
-    kind: Kind
-    container_pk: int
-    container_id: str
-    run: int
-
-
-def run_training(job: TrainJob) -> None:
-    """Perform training run ``job.run`` and any run asked for while it went on."""
-    current = [job.run]
-    stop = threading.Event()
-
-    def beat() -> None:  # tells other processes the run is alive while the index builds
-        while not stop.wait(training.HEARTBEAT):
-            try:
-                with job.database.transaction() as connection:
-                    training.heartbeat(connection, job.container_pk, current[0])
-            except Exception:
-                log.exception("training heartbeat of %s failed", job.container_id)
-
-    beating = threading.Thread(target=beat, name=f"train-{job.container_id}", daemon=True)
-    beating.start()
+def train(database: Database, files: GalleryFiles, kinds: Mapping[str, Kind],
+          claim: training.Claim) -> bool:
+    """Perform the claimed training run: build the gallery of the container's faces as they
+    are now, save it, and record the outcome. Returns whether the outcome was recorded
+    (False: the container is gone, or the lease ran out and another process took the run
+    over; then this run's gallery is never used)."""
+    snapshot = uuid.uuid4().hex
+    with database.transaction() as connection:
+        container = groups.get_container_by_pk(connection, claim.container_pk)
+        resource = (resources.resource_name(connection, container.resource_id)
+                    if container is not None else None)
+        if container is None or resource is None:
+            return False
+        faces = groups.container_embeddings(connection, container.pk, container.face_seq)
+    kind = kinds[container.kind]
+    message = None
     try:
-        _train_runs(job, current)
-    finally:
-        stop.set()
-
-
-def _train_runs(job: TrainJob, current: list[int]) -> None:
-    run: int | None = job.run
-    owner = training.process_owner()
-    while run is not None:
-        current[0] = run
-        snapshot = uuid.uuid4().hex
-        with job.database.transaction() as connection:
-            container = groups.get_container_by_pk(connection, job.container_pk)
-            if container is None:
-                job.files.discard(job.resource_name, job.kind.path, job.container_id)
-                return
-            faces = groups.container_embeddings(connection, container.pk, container.face_seq)
-        message = None
-        try:
-            gallery = build_gallery(job.kind, faces, snapshot)
-            if gallery is None:
-                message = empty_message(job.kind)
-            else:
-                job.files.save(job.resource_name, job.kind.path, job.container_id, gallery)
-        except Exception:  # a failed run must end as "failed", never stay "running"
-            log.exception("training %s %s failed", job.kind.path, job.container_id)
-            gallery, message = None, "Training failed because of an internal error."
-        with job.database.transaction() as connection:
-            if groups.get_container_by_pk(connection, job.container_pk) is None:
-                job.files.discard(job.resource_name, job.kind.path, job.container_id)
-                return
-            if gallery is not None:
-                groups.consume_removed(connection, container.pk, container.removed_since_train)
-            run = training.finish_run(
-                connection, container.pk, run, snapshot if gallery is not None else None,
-                container.face_seq, len(gallery) if gallery is not None else 0, message, owner)
-        log.info("trained %s %s: %s", job.kind.path, job.container_id,
+        gallery = build_gallery(kind, faces, snapshot)
+        if gallery is None:
+            message = empty_message(kind)
+        else:
+            files.save(resource, kind.path, container.container_id, gallery)
+    except Exception:  # a failed run must end as "failed", never stay "running"
+        log.exception("training %s %s failed", kind.path, container.container_id)
+        gallery, message = None, "Training failed because of an internal error."
+    with database.transaction() as connection:
+        recorded = training.finish_run(
+            connection, claim, snapshot if gallery is not None else None,
+            container.face_seq, len(gallery) if gallery is not None else 0, message)
+        if recorded and gallery is not None:
+            groups.consume_removed(connection, container.pk, container.removed_since_train)
+        deleted = not recorded and groups.get_container_by_pk(connection, container.pk) is None
+    if deleted:
+        files.discard(resource, kind.path, container.container_id)
+    elif not recorded:  # another process holds the run now; its result will be recorded
+        log.warning("training run %d of %s %s dropped: this process's lease ran out and "
+                    "another took the run over", claim.run, kind.path, container.container_id)
+    else:
+        log.info("trained %s %s (run %d, attempt %d): %s", kind.path, container.container_id,
+                 claim.run, claim.attempt,
                  f"{len(faces)} faces" if gallery is not None else message)
+    return recorded
 
 
 def open_trained(database: Database, files: GalleryFiles, resource_name: str, kind: Kind,

@@ -30,8 +30,11 @@ class ServiceSettings:
     ``download_threads``: image URLs fetched at once per process (``downloads_per_host`` of
     them at most to one host); ``fetch_timeout``: seconds one image URL may take, connect,
     headers and body together; ``pixel_budget``: pixels of images decoded and analysed at
-    once per process (memory); ``blas_threads``: BLAS/OpenMP threads per process (0: the
-    ``$ROSTRO_BLAS_THREADS`` setting, default 1; see rostro.threads)."""
+    once per process (memory); ``training_lease``: seconds a training run stays with the
+    process performing it without a renewal, after which another process takes it over;
+    ``training_poll``: seconds between looks for training runs that other processes queued;
+    ``blas_threads``: BLAS/OpenMP threads per process (0: the ``$ROSTRO_BLAS_THREADS``
+    setting, default 1; see rostro.threads)."""
 
     database: str | None = None
     models: str | None = None
@@ -42,6 +45,8 @@ class ServiceSettings:
     downloads_per_host: int = 8
     fetch_timeout: float = 10.0
     pixel_budget: int = DEFAULT_PIXEL_BUDGET
+    training_lease: float = 30.0
+    training_poll: float = 1.0
     blas_threads: int = 0
 
     def fetch_policy(self) -> FetchPolicy:

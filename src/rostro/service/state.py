@@ -10,6 +10,7 @@ from anyio import CapacityLimiter
 from rostro.search import GalleryFiles
 from rostro.service.memory import PixelBudget, Trimmer
 from rostro.service.settings import ServiceSettings
+from rostro.service.trainer import TrainingWorker
 from rostro.service.url_fetch import DownloadSlots, FetchPolicy
 from rostro.store.db import Database
 from rostro.vision.analyzer import Analyzer
@@ -27,7 +28,8 @@ class ServiceState:
     download slot; ``pixels`` bounds the pixels of the images being decoded and analysed
     (memory), and ``trimmer`` gives memory back after a burst of them; ``refused_hosts``:
     image-URL hosts already logged as refused; ``galleries``: the trained galleries on disk
-    (see ``gallery_files``)."""
+    (see ``gallery_files``); ``trainer``: the process's training worker (started with the
+    application)."""
 
     settings: ServiceSettings
     database: Database
@@ -39,6 +41,7 @@ class ServiceState:
     trimmer: Trimmer = field(default_factory=Trimmer)
     refused_hosts: set[str] = field(default_factory=set)
     galleries: GalleryFiles | None = None
+    trainer: TrainingWorker | None = None
 
     def gallery_files(self) -> GalleryFiles:
         """The process's gallery store, created on first use next to the database."""

@@ -28,14 +28,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from rostro.config import rostro_home, settings
 from rostro.store.errors import UnsupportedDatabase
-from rostro.store.migrations import migrate
-from rostro.store.tables import SchemaMigration
+from rostro.store.migrations import has_schema, migrate
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +178,7 @@ def _resolve(location: Path | str | None) -> Path | URL:
 def open_database(location: Path | str | None = None, create: bool = True) -> Database:
     """Open the database at ``location``: a SQLite file's path, or a database URL (see
     ``parse_location``). Default: ``$ROSTRO_DATABASE_URL`` when set, else
-    ``$ROSTRO_HOME/rostro.db``. Migrations are applied on the way.
+    ``$ROSTRO_HOME/rostro.db``. Migrations are applied on the way (``migrations.migrate``).
 
     A SQLite file is created when missing (with ``create``) and readable by its owner only:
     it holds the keys. A PostgreSQL database must exist; its tables are created on first
@@ -199,8 +198,7 @@ def open_database(location: Path | str | None = None, create: bool = True) -> Da
     database = Database(resolved)
     try:
         with database.transaction() as connection:
-            if (not create and database.path is None
-                    and not inspect(connection).has_table(SchemaMigration.__tablename__)):
+            if not create and database.path is None and not has_schema(connection):
                 raise FileNotFoundError(f"no Rostro tables in {database.location}; start "
                                         "`rostro serve` once to create them")
             applied = migrate(connection)
@@ -208,5 +206,5 @@ def open_database(location: Path | str | None = None, create: bool = True) -> Da
         database.close()
         raise
     if applied:
-        log.info("database %s migrated to version %d", database.location, applied[-1])
+        log.info("database %s migrated to revision %s", database.location, applied[-1])
     return database

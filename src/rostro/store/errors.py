@@ -20,3 +20,8 @@ class AlreadyExists(StoreError):
 class UnsupportedDatabase(StoreError, ValueError):
     """A database location Rostro cannot use: an unknown kind of database, or one whose
     driver is not installed."""
+
+
+class SchemaError(StoreError):
+    """The database's schema cannot be brought to this release's head (it records a version
+    this release does not know: made by a newer release)."""

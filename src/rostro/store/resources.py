@@ -91,6 +91,11 @@ def get_resource(connection: Connection, name: str) -> ResourceInfo:
     return ResourceInfo(row.id, row.name, row.tier, keys[1], keys[2], row.created_at)
 
 
+def resource_name(connection: Connection, resource_id: int) -> str | None:
+    """The name of the resource with row id ``resource_id`` (None if it was deleted)."""
+    return connection.execute(select(Resource.name).where(Resource.id == resource_id)).scalar()
+
+
 def list_resources(connection: Connection) -> list[ResourceInfo]:
     """Return every resource, oldest first."""
     names = connection.execute(select(Resource.name).order_by(Resource.id)).scalars().all()

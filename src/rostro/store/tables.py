@@ -1,7 +1,9 @@
 """The tables. Times are UNIX seconds (floats, UTC).
 
-New tables (person groups, face lists, ...) subclass ``Base`` in their own module and are
-created by a new entry in ``rostro.store.migrations.MIGRATIONS``. Column types are portable
+New tables (person groups, face lists, ...) subclass ``Base`` in their own module. The classes
+describe the schema for queries only: tables are created and changed by the frozen revisions
+of ``rostro.store.migrations`` (add one with every change here; tests/api/test_migrations.py
+fails until the migrated schema and these classes agree). Column types are portable
 (SQLite and PostgreSQL); ``SortedString`` and ``WholeSeconds`` are for the two places where
 the backends differ.
 """
@@ -37,16 +39,6 @@ WholeSeconds = Integer().with_variant(BigInteger(), "postgresql")
 
 class Base(DeclarativeBase):
     """Declarative base of every Rostro table."""
-
-
-class SchemaMigration(Base):
-    """One applied migration (see rostro.store.migrations)."""
-
-    __tablename__ = "schema_migrations"
-
-    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    description: Mapped[str] = mapped_column(String(200))
-    applied_at: Mapped[float] = mapped_column(Float)
 
 
 class Resource(Base):

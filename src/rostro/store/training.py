@@ -1,15 +1,24 @@
-"""Training state of each container, and the long-running operations of v1.2's train.
+"""Training state of each container, which is also its training job, and the long-running
+operations of v1.2's train.
 
-A container's training row says whether it was ever trained, whether a run is going on (and
-which process runs it), when it last changed, and which trained snapshot identify and find
-similar use: ``snapshot`` (a token naming the gallery built by the last successful run) and
+A container's training row says whether it was ever trained, whether a run is due or going
+on, when it last changed, and which trained snapshot identify and find similar use:
+``snapshot`` (a token naming the gallery built by the last successful run) and
 ``trained_seq`` (the last face sequence number in it).
 
-Runs are numbered. A train request while a run is going on asks for one more run
-(``again``); each operation (v1.2's ``operation-Location``) records the run that will settle
-it, and is settled when that run ends. A run whose process died is reported as failed the
-next time anyone looks, so a crash never leaves "running" forever: at once when the process
-was on this host, or after ``HEARTBEAT_TIMEOUT`` without the run's heartbeat otherwise.
+Training is a job that any server process may perform. A train request makes run N due
+(status ``running``, no owner). The training worker of every process (rostro.service.trainer)
+claims due runs: it writes its name into ``owner`` and a lease expiry into
+``lease_expires_at`` with a conditional update (a row lock on PostgreSQL, skipping rows others
+hold; SQLite runs one writing transaction at a time), renews the lease while it trains, and
+records the outcome only while it still holds the lease. A run whose owner stops renewing (its
+process died, or lost the database) is due again when the lease runs out, and the next process
+to look takes it over from scratch; after ``MAX_ATTEMPTS`` claims it is failed instead, so a
+run that kills its server every time does not go round the cluster forever.
+
+A train request while a run is going on asks for one more run (``again``) once that one ends;
+one while the run is due but unclaimed is served by that run (it has not read the faces yet).
+Each operation (v1.2's ``operation-Location``) records the run that will settle it.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -25,32 +35,40 @@ from sqlalchemy import (
     Connection,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rostro.store.groups import FaceContainer
 from rostro.store.tables import Base
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 NOT_STARTED = "notstarted"
-INTERRUPTED = "Training was interrupted (the server stopped). Train again."
-#: A running run's process touches ``last_action_at`` this often (seconds) ...
-HEARTBEAT = 30.0
-#: ... and a run not touched for this long is taken for dead, whoever owned it.
-HEARTBEAT_TIMEOUT = 300.0
+#: A run claimed this many times without ending (each owner died) is failed, not retried.
+MAX_ATTEMPTS = 3
+ABANDONED = ("Training was interrupted {attempts} times (the server running it stopped). "
+             "Train again.")
+DELETED = "The container was deleted before training finished."
+#: Default lease (seconds): a run whose owner has not renewed it for this long is taken over.
+LEASE = 30.0
 
 
 class Training(Base):
-    """One row per container that was ever asked to train."""
+    """One row per container that was ever asked to train: its state and its training job
+    (``owner`` and ``lease_expires_at`` while a process holds run ``run``; ``attempts``:
+    how many times that run was claimed)."""
 
     __tablename__ = "trainings"
+    __table_args__ = (Index("ix_trainings_status", "status"),)
 
     container_pk: Mapped[int] = mapped_column(
         ForeignKey("face_containers.id", ondelete="CASCADE"), primary_key=True,
@@ -66,6 +84,8 @@ class Training(Base):
     snapshot: Mapped[str | None] = mapped_column(String(32), nullable=True)
     trained_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     trained_items: Mapped[int] = mapped_column(Integer, default=0)
+    lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Operation(Base):
@@ -91,7 +111,8 @@ TABLES = (Training, Operation)
 
 @dataclass(frozen=True)
 class TrainingState:
-    """What the training status operation reports, plus the trained snapshot."""
+    """What the training status operation reports, plus the trained snapshot and the job:
+    ``owner`` (the process holding the run, None while it waits for one) and ``attempts``."""
 
     status: str
     run: int
@@ -102,6 +123,8 @@ class TrainingState:
     snapshot: str | None
     trained_seq: int | None
     trained_items: int
+    owner: str | None = None
+    attempts: int = 0
 
     @property
     def trained(self) -> bool:
@@ -119,42 +142,32 @@ class OperationState:
     message: str | None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Run ``run`` of container ``container_pk``, held by ``owner`` (``attempt``: 1 for the
+    first claim, 2 and more for a take-over; ``previous_owner``: whose lease ran out)."""
+
+    container_pk: int
+    run: int
+    owner: str
+    attempt: int
+    previous_owner: str | None = None
+
+
 #: Tells this process apart from an earlier one that had the same pid (a restarted
 #: container's server is often pid 1).
 _INCARNATION = uuid.uuid4().hex[:12]
 
 
 def process_owner() -> str:
-    """This process, as written into the rows of the runs it performs."""
+    """This process, as written into the rows of the runs it holds: host, pid, incarnation."""
     return f"{socket.gethostname()}:{os.getpid()}:{_INCARNATION}"
-
-
-def owner_alive(owner: str | None) -> bool:
-    """False when ``owner`` is a process of this host that no longer exists (or an earlier
-    process with this process's pid); True for processes of other hosts."""
-    if not owner:
-        return False
-    parts = owner.rsplit(":", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
-        return False
-    host, pid, incarnation = parts[0], int(parts[1]), parts[2]
-    if host != socket.gethostname():
-        return True  # another machine's process: trust it
-    if pid == os.getpid():
-        return incarnation == _INCARNATION
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _state(row) -> TrainingState:
     return TrainingState(row.status, row.run, row.requested_at, row.last_action_at,
                          row.last_success_at, row.message, row.snapshot, row.trained_seq,
-                         row.trained_items)
+                         row.trained_items, row.owner, row.attempts)
 
 
 def _settle(connection: Connection, container_pk: int, up_to_run: int, status: str,
@@ -165,118 +178,179 @@ def _settle(connection: Connection, container_pk: int, up_to_run: int, status: s
         status=status, message=message, last_action_at=now, finished_at=now))
 
 
-def get_training(connection: Connection, container_pk: int,
-                 now: float | None = None) -> TrainingState | None:
-    """The container's training state (None if it was never asked to train). A run whose
-    process died is marked failed here."""
-    row = connection.execute(select(Training).where(Training.container_pk == container_pk)).first()
-    if row is None:
-        return None
-    now = time.time() if now is None else now
-    if row.status == RUNNING and (not owner_alive(row.owner)
-                                  or now - row.last_action_at > HEARTBEAT_TIMEOUT):
-        connection.execute(update(Training).where(Training.container_pk == container_pk).values(
-            status=FAILED, message=INTERRUPTED, last_action_at=now, again=False, owner=None))
-        _settle(connection, container_pk, row.run + 1, FAILED, INTERRUPTED, now)
-        row = connection.execute(select(Training).where(
-            Training.container_pk == container_pk)).first()
-    return _state(row)
+def _lock_container(connection: Connection, container_pk: int) -> None:
+    """Hold the container's row lock until the transaction ends (PostgreSQL; ``FOR NO KEY
+    UPDATE``, so rows referring to it still go in). Requests and ends of runs take it before
+    the training row, as deleting the container does, so they never deadlock."""
+    connection.execute(select(FaceContainer.id).where(FaceContainer.id == container_pk)
+                       .with_for_update(key_share=True))
+
+
+def _row(connection: Connection, container_pk: int, lock: bool = False):
+    """The container's training row; ``lock``: with a row lock (PostgreSQL) until the
+    transaction ends, so a concurrent request, claim or finish waits and then sees the
+    outcome."""
+    query = select(Training).where(Training.container_pk == container_pk)
+    return connection.execute(query.with_for_update() if lock else query).first()
+
+
+def get_training(connection: Connection, container_pk: int) -> TrainingState | None:
+    """The container's training state (None if it was never asked to train), as every
+    process sees it, wherever the run goes on."""
+    row = _row(connection, container_pk)
+    return None if row is None else _state(row)
 
 
 @dataclass(frozen=True)
 class TrainRequest:
-    """The outcome of asking to train: ``start`` is True when the caller must perform run
-    ``run`` now (False: a run is going on and one more was queued); ``operation_id`` names
-    the operation that the requested run settles."""
+    """The outcome of asking to train: ``due`` is True when a run became due (a worker
+    should look now; False: a run due or going on serves the request, or one more was
+    queued after it); ``operation_id`` names the operation that run ``run`` settles."""
 
-    start: bool
+    due: bool
     run: int
     operation_id: str
 
 
 def request_training(connection: Connection, resource_id: int, container_pk: int,
-                     owner: str | None = None, now: float | None = None) -> TrainRequest:
+                     now: float | None = None) -> TrainRequest:
     """Ask for a training run of the container."""
     now = time.time() if now is None else now
-    owner = owner or process_owner()
-    state = get_training(connection, container_pk, now)
-    if state is not None and state.status == RUNNING:
-        connection.execute(update(Training).where(Training.container_pk == container_pk)
-                           .values(again=True))
-        start, run = False, state.run + 1
-    elif state is None:
+    _lock_container(connection, container_pk)  # the first request inserts the row
+    row = _row(connection, container_pk, lock=True)
+    if row is not None and row.status == RUNNING:
+        if row.owner is None:  # due, not started: it will read the faces as they are now
+            due, run = False, row.run
+        else:
+            connection.execute(update(Training).where(Training.container_pk == container_pk)
+                               .values(again=True))
+            due, run = False, row.run + 1
+    elif row is None:
         connection.execute(insert(Training).values(
-            container_pk=container_pk, status=RUNNING, run=1, again=False, owner=owner,
+            container_pk=container_pk, status=RUNNING, run=1, again=False, owner=None,
             requested_at=now, last_action_at=now, last_success_at=None, message=None,
-            snapshot=None, trained_seq=None, trained_items=0))
-        start, run = True, 1
+            snapshot=None, trained_seq=None, trained_items=0, lease_expires_at=None,
+            attempts=0))
+        due, run = True, 1
     else:
-        run = state.run + 1
+        run = row.run + 1
         connection.execute(update(Training).where(Training.container_pk == container_pk).values(
-            status=RUNNING, run=run, again=False, owner=owner, requested_at=now,
-            last_action_at=now, message=None))
-        start = True
+            status=RUNNING, run=run, again=False, owner=None, lease_expires_at=None,
+            attempts=0, requested_at=now, last_action_at=now, message=None))
+        due = True
     operation_id = str(uuid.uuid4())
     connection.execute(insert(Operation).values(
         operation_id=operation_id, resource_id=resource_id, container_pk=container_pk, run=run,
         status=RUNNING, created_at=now, last_action_at=now, finished_at=None, message=None))
-    return TrainRequest(start, run, operation_id)
+    return TrainRequest(due, run, operation_id)
 
 
-def heartbeat(connection: Connection, container_pk: int, run: int,
-              now: float | None = None) -> None:
-    """Mark run ``run`` as still going (called periodically by the process running it)."""
-    connection.execute(update(Training).where(
-        Training.container_pk == container_pk, Training.run == run,
-        Training.status == RUNNING).values(last_action_at=time.time() if now is None else now))
+def _due(now: float):
+    """The condition of a run any process may claim: unowned, or its lease ran out (rows
+    from before leases have an owner and no expiry: their process is gone)."""
+    return (Training.status == RUNNING) & or_(
+        Training.owner.is_(None), Training.lease_expires_at.is_(None),
+        Training.lease_expires_at < now)
 
 
-def finish_run(connection: Connection, container_pk: int, run: int, snapshot: str | None,
-               trained_seq: int | None, items: int, message: str | None = None,
-               owner: str | None = None, now: float | None = None) -> int | None:
-    """Record the end of run ``run``: succeeded with ``snapshot`` (None: failed with
-    ``message``). Settles the operations up to that run. Returns the number of the next run
-    this process must perform when another was asked for meanwhile, else None."""
+def claim_training(connection: Connection, owner: str, lease: float = LEASE,
+                   now: float | None = None, max_attempts: int = MAX_ATTEMPTS) -> Claim | None:
+    """Take the oldest due run for ``owner``, holding it for ``lease`` seconds; None when
+    no run is due. A run already claimed ``max_attempts`` times is failed here instead."""
     now = time.time() if now is None else now
-    row = connection.execute(select(Training).where(Training.container_pk == container_pk)).first()
-    if row is None or row.run != run:
-        return None  # the container is gone, or another process took over
+    while True:
+        # SKIP LOCKED: a row another process is claiming, requesting or finishing is not
+        # waited for (PostgreSQL; SQLite runs one writing transaction at a time anyway).
+        row = connection.execute(
+            select(Training).where(_due(now))
+            .order_by(Training.requested_at, Training.container_pk).limit(1)
+            .with_for_update(skip_locked=True)).first()
+        if row is None:
+            return None
+        if row.attempts >= max_attempts:
+            message = ABANDONED.format(attempts=row.attempts)
+            connection.execute(update(Training).where(Training.container_pk == row.container_pk)
+                               .values(status=FAILED, message=message, again=False, owner=None,
+                                       lease_expires_at=None, last_action_at=now))
+            _settle(connection, row.container_pk, row.run + 1, FAILED, message, now)
+            continue
+        # Conditional on the row still being the due run just read: with any isolation, two
+        # processes never both hold it.
+        taken = connection.execute(update(Training).where(
+            Training.container_pk == row.container_pk, Training.run == row.run, _due(now))
+            .values(owner=owner, lease_expires_at=now + lease, attempts=Training.attempts + 1,
+                    last_action_at=now))
+        if taken.rowcount == 1:
+            return Claim(row.container_pk, row.run, owner, row.attempts + 1, row.owner)
+
+
+def renew_leases(connection: Connection, owner: str, container_pks: Iterable[int],
+                 lease: float = LEASE, now: float | None = None) -> set[tuple[int, int]]:
+    """Extend the leases ``owner`` holds on the runs of ``container_pks`` to ``now + lease``;
+    return the (container, run) pairs it still holds (a run missing from them was taken over
+    or deleted). Only runs still being performed are named: a run whose thread ended without
+    recording an outcome must be left to lapse."""
+    now = time.time() if now is None else now
+    mine = ((Training.owner == owner) & (Training.status == RUNNING)
+            & Training.container_pk.in_(list(container_pks)))
+    connection.execute(update(Training).where(mine).values(
+        lease_expires_at=now + lease, last_action_at=now))
+    return {(pk, run) for pk, run in connection.execute(
+        select(Training.container_pk, Training.run).where(mine))}
+
+
+def release(connection: Connection, owner: str, now: float | None = None) -> int:
+    """Give back the runs ``owner`` holds (its process is stopping): they are due again at
+    once, and the claim does not count as an attempt. Returns how many."""
+    now = time.time() if now is None else now
+    return connection.execute(update(Training).where(
+        Training.owner == owner, Training.status == RUNNING).values(
+        owner=None, lease_expires_at=None, attempts=Training.attempts - 1,
+        last_action_at=now)).rowcount
+
+
+def finish_run(connection: Connection, claim: Claim, snapshot: str | None,
+               trained_seq: int | None, items: int, message: str | None = None,
+               now: float | None = None) -> bool:
+    """Record the end of the claimed run: succeeded with ``snapshot`` (None: failed with
+    ``message``), and settle the operations up to it. False, recording nothing, when the
+    claim no longer holds (the lease ran out and another process took the run over, or the
+    container is gone). A run asked for meanwhile becomes due."""
+    now = time.time() if now is None else now
+    _lock_container(connection, claim.container_pk)
+    row = _row(connection, claim.container_pk, lock=True)
+    if row is None or row.run != claim.run or row.owner != claim.owner or row.status != RUNNING:
+        return False
     succeeded = snapshot is not None
-    values: dict[str, object] = {"last_action_at": now, "message": None if succeeded else message}
+    values: dict[str, object] = {"last_action_at": now, "message": None if succeeded else message,
+                                 "owner": None, "lease_expires_at": None}
     if succeeded:
         values.update(snapshot=snapshot, trained_seq=trained_seq, trained_items=items,
                       last_success_at=now)
-    _settle(connection, container_pk, run, SUCCEEDED if succeeded else FAILED,
+    _settle(connection, claim.container_pk, claim.run, SUCCEEDED if succeeded else FAILED,
             None if succeeded else message, now)
     if row.again:
-        values.update(status=RUNNING, run=run + 1, again=False, requested_at=now,
-                      owner=owner or process_owner())
-        connection.execute(update(Training).where(Training.container_pk == container_pk)
-                           .values(**values))
-        return run + 1
-    values.update(status=SUCCEEDED if succeeded else FAILED, owner=None)
-    connection.execute(update(Training).where(Training.container_pk == container_pk)
+        values.update(status=RUNNING, run=claim.run + 1, again=False, requested_at=now,
+                      attempts=0)
+    else:
+        values.update(status=SUCCEEDED if succeeded else FAILED)
+    connection.execute(update(Training).where(Training.container_pk == claim.container_pk)
                        .values(**values))
-    return None
+    return True
 
 
 def get_operation(connection: Connection, resource_id: int, operation_id: str,
                   now: float | None = None) -> OperationState | None:
-    """An operation of the resource (None if unknown). Looking at it also notices a run
-    whose process died."""
+    """An operation of the resource (None if unknown). One whose container was deleted
+    before its run ended is failed here."""
     row = connection.execute(select(Operation).where(
         Operation.operation_id == operation_id, Operation.resource_id == resource_id)).first()
     if row is None:
         return None
-    if row.finished_at is None and row.container_pk is not None:
-        get_training(connection, row.container_pk, now)  # settles orphaned runs
-        row = connection.execute(select(Operation).where(
-            Operation.operation_id == operation_id)).one()
-    elif row.finished_at is None:  # its container was deleted before the run ended
+    if row.finished_at is None and row.container_pk is None:
         now = time.time() if now is None else now
-        message = "The container was deleted before training finished."
         connection.execute(update(Operation).where(Operation.operation_id == operation_id).values(
-            status=FAILED, message=message, last_action_at=now, finished_at=now))
+            status=FAILED, message=DELETED, last_action_at=now, finished_at=now))
         row = connection.execute(select(Operation).where(
             Operation.operation_id == operation_id)).one()
     return OperationState(row.operation_id, row.status, row.created_at, row.last_action_at,

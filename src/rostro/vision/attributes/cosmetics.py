@@ -13,7 +13,7 @@ to the cheeks, so skin tone and white balance cancel to first order:
   Lab means, chroma and lightness spread minus the cheeks'.
 
 The boxes are part of the trained heads (``heads/eye_makeup.npz``, ``heads/lip_makeup.npz``):
-changing one means retraining (training/train_heads.py).
+changing one means retraining (rostro_training/train_heads.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """age and gender: heads on the dlib age/gender nets' features and FaceRes' descriptor.
 
-Both heads were trained on the train_pool UTKFace faces only (training/train_heads.py), so the
+Both heads were trained on the train_pool UTKFace faces only (rostro_training/train_heads.py), so the
 dev sets measure them as unseen data (docs/attributes.md). On full-resolution photos the age
 head sometimes answers a child's age for an adult; FaceRes' own age output then arbitrates
 (``age``).

@@ -1,4 +1,4 @@
-"""Small linear heads trained by ``training/train_heads.py`` and shipped in ``heads/*.npz``.
+"""Small linear heads trained by ``rostro_training/train_heads.py`` and shipped in ``heads/*.npz``.
 
 A head maps a feature vector to an answer in three steps: standardize (``mean``, ``scale``),
 one linear map (``weights`` (d, k), ``bias`` (k,)), then a link:
@@ -24,7 +24,7 @@ HEADS_DIR = Path(__file__).resolve().parent / "heads"
 
 
 class HeadMissing(FileNotFoundError):
-    """A head file is not in the package (run training/train_heads.py)."""
+    """A head file is not in the package (run python -m rostro_training.train_heads)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def load_head(name: str, folder: Path = HEADS_DIR) -> LinearHead:
     """Read ``<folder>/<name>.npz``; raise HeadMissing when it is not there."""
     path = folder / f"{name}.npz"
     if not path.is_file():
-        raise HeadMissing(f"attribute head {name} is missing: {path} (run training/train_heads.py)")
+        raise HeadMissing(f"attribute head {name} is missing: {path} (run python -m rostro_training.train_heads)")
     with np.load(path, allow_pickle=False) as data:
         return LinearHead(
             name=name,

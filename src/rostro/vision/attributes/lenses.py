@@ -18,7 +18,7 @@ per eye, averaged over both eyes; lightness is relative to the cheeks below the 
 tone and exposure cancel to first order). The first ``GRAY_COUNT`` features use lightness
 only (heads trained on grey photos read those); the rest compare colour with the cheeks (a
 tinted lens shifts the skin's hue). The windows are part of the trained heads: changing one
-means retraining (training/train_heads.py).
+means retraining (rostro_training/train_heads.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """makeup: eye and lip makeup heads, trained on labels made for this project (one labeller,
-training/labels/, weak evidence). Eyes: FaceRes descriptor + region statistics; lips: lip
+rostro_training/labels/, weak evidence). Eyes: FaceRes descriptor + region statistics; lips: lip
 colour relative to the cheeks (``cosmetics``) + the dlib gender features. Azure answers
 booleans: each is true when its calibrated score is >= 0.5 (the balanced decision)."""
 

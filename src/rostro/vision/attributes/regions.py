@@ -7,7 +7,7 @@ lightness spread, the mean gradient magnitude (edges: glasses frames, beard text
 the share of very dark pixels. Differences from the cheeks make them independent of skin
 tone and lighting. The heads in ``heads/`` (sunglasses, facial hair, headwear, hair) read
 this vector; the rectangles are part of the trained model, so changing one means
-retraining (training/train_heads.py).
+retraining (rostro_training/train_heads.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Choose the glasses heads' features and the sunglasses threshold on lab dev + wild val.
 
-    ROSTRO_HOME=... python training/select_glasses.py --data ../shared/eval [--test]
+    ROSTRO_HOME=... python -m rostro_training.select_glasses --data ../shared/eval [--test]
 
 For each candidate block set of the sunglasses and eyeglasses heads (``CANDIDATES``) it
 measures two columns, never the wild test split unless ``--test`` is given (and then only to
@@ -9,7 +9,7 @@ report, after the choice is made):
 * lab dev: the cross-validated outputs of ``rostro eval attributes`` (the glasses set and
   face_attributes; wild train rows are in every fold's training set);
 * wild val: the head fitted on every training row (lab rows + wild train) answering the wild
-  val faces it never saw (``training/wild_glasses.py`` lays them out).
+  val faces it never saw (``rostro_training/wild_glasses.py`` lays them out).
 
 Then it shows two sunglasses thresholds on lab dev and wild val together: the lowest whose
 precision is >= 0.95, and the one with the best F1. The chosen
@@ -31,7 +31,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from rostro.config import rostro_home  # noqa: E402
-from rostro.evaluation.headfit import (  # noqa: E402
+from rostro.vision.analyzer import open_analyzer  # noqa: E402
+from rostro_training import data_argument  # noqa: E402
+from rostro_training.headfit import (  # noqa: E402
     RECIPES,
     cross_validated_outputs,
     fit_head,
@@ -39,9 +41,6 @@ from rostro.evaluation.headfit import (  # noqa: E402
     load_tables,
     target,
 )
-from rostro.vision.analyzer import open_analyzer  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
 
 _FR = ("fr.descriptor", "regions.gray", "lenses.gray")
 # Candidate recipes: (blocks, other Recipe fields). The shipped ones: sunglasses number 1,
@@ -144,7 +143,7 @@ def three_way(tables, split: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "eval")
+    data_argument(parser)
     parser.add_argument("--cache", type=Path, default=rostro_home() / "attribute-features")
     parser.add_argument("--heads", default="sunglasses,eyeglasses")
     parser.add_argument("--only", type=int, nargs="*", help="candidate numbers to run (default all)")

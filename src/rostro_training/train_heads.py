@@ -1,12 +1,12 @@
 """Train the attribute heads shipped in src/rostro/vision/attributes/heads/.
 
-    ROSTRO_HOME=... python training/train_heads.py --data ../shared/eval [--heads age,gender]
+    ROSTRO_HOME=... python -m rostro_training.train_heads --data ../shared/eval [--heads age,gender]
 
 Reads only ../shared/eval (train_pool and the dev halves; never copies an image) and, for the
 heads that also train on in-the-wild photos, the committed numbers of the wild train split
-(training/labels/wild_train_features.npz, from training/wild_features.py --export), runs the
+(rostro_training/labels/wild_train_features.npz, from python -m rostro_training.wild_features --export), runs the
 engine's own feature code on every labelled face (rostro.vision.attributes.features), fits
-each head with the recipe in rostro.evaluation.headfit and writes heads/<name>.npz. The same
+each head with the recipe in rostro_training.headfit and writes heads/<name>.npz. The same
 data gives the same weights (tests/test_attributes_heads.py checks it to 1e-6). Feature tables
 are cached under $ROSTRO_HOME/attribute-features (never committed).
 """
@@ -21,11 +21,10 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # deterministic, and polite on 2 cores
 
 from rostro.config import rostro_home  # noqa: E402
-from rostro.evaluation.headfit import RECIPES, fit_head, head_data, load_head_tables  # noqa: E402
 from rostro.vision.analyzer import open_analyzer  # noqa: E402
 from rostro.vision.attributes.heads import HEADS_DIR  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
+from rostro_training import data_argument  # noqa: E402
+from rostro_training.headfit import RECIPES, fit_head, head_data, load_head_tables  # noqa: E402
 
 
 def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[Path]:
@@ -37,13 +36,13 @@ def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[P
         head = fit_head(RECIPES[name], d.x, d.y, groups=d.groups)
         paths.append(head.save(out))
         print(f"{name}: {len(d.y)} samples ({int(d.is_dev.sum())} dev), {d.x.shape[1]} features "
-              f"-> {paths[-1].relative_to(REPO) if paths[-1].is_relative_to(REPO) else paths[-1]}")
+              f"-> {paths[-1]}")
     return paths
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "eval")
+    data_argument(parser)
     parser.add_argument("--heads", default=",".join(RECIPES), help="comma-separated head names")
     parser.add_argument("--out", type=Path, default=HEADS_DIR)
     parser.add_argument("--cache", type=Path, default=rostro_home() / "attribute-features")

@@ -1,9 +1,9 @@
 """Feature blocks and plain-network outputs of the in-the-wild faces (issue 12), cached.
 
-    python training/wild_features.py --faces /work/notes/wild/faces.csv \
+    python -m rostro_training.wild_features --faces /work/notes/wild/faces.csv \
         --mirror /work/.mirror --out /work/notes/wild/features
 
-For every face of ``faces.csv`` (``training/wild/build.py``: source repo, commit, path and
+For every face of ``faces.csv`` (``rostro_training/wild/build.py``: source repo, commit, path and
 the detector's box) the photo is read at its pinned commit from the git mirror, the detector
 runs on the full photo and the detection matching the listed box (IoU >= 0.5, as
 ``rostro eval attributes --wild`` answers) is analysed exactly as the service answers it:
@@ -33,7 +33,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from rostro.evaluation.headfit import (  # noqa: E402
+from rostro.evaluation.wild import load_photo  # noqa: E402
+from rostro.vision.attributes.features import BLOCKS, DERIVED, age_gender, faceres  # noqa: E402
+from rostro.vision.types import Box, Face  # noqa: E402
+from rostro_training.headfit import (  # noqa: E402
     FEATURES_VERSION,
     HEAD_TABLES,
     WILD_FIELDS,
@@ -44,9 +47,6 @@ from rostro.evaluation.headfit import (  # noqa: E402
     table_blocks,
     wild_target,
 )
-from rostro.evaluation.wild import load_photo  # noqa: E402
-from rostro.vision.attributes.features import BLOCKS, DERIVED, age_gender, faceres  # noqa: E402
-from rostro.vision.types import Box, Face  # noqa: E402
 
 log = logging.getLogger("wild_features")
 
@@ -96,8 +96,8 @@ SOURCES_CSV = Path(__file__).resolve().parent / "wild" / "sources.csv"
 
 
 def read_faces(faces_csv: Path) -> list[dict[str, str]]:
-    """The rows of faces.csv, or of training/labels/wild.csv (same face columns, no split
-    group: taken from training/wild/sources.csv by repo and path)."""
+    """The rows of faces.csv, or of rostro_training/labels/wild.csv (same face columns, no split
+    group: taken from rostro_training/wild/sources.csv by repo and path)."""
     rows = read_rows(faces_csv)
     if rows and "group" not in rows[0]:
         groups = {(r["repo"], r["path"]): r["group"] for r in read_rows(SOURCES_CSV)}
@@ -111,7 +111,7 @@ def read_wild_features(faces_csv: Path, out: Path) -> FeatureTable:
     Raises FileNotFoundError when it was not computed (run this script)."""
     path = cache_path(faces_csv, out)
     if not path.is_file():
-        raise FileNotFoundError(f"no wild feature cache at {path}: run training/wild_features.py")
+        raise FileNotFoundError(f"no wild feature cache at {path}: run python -m rostro_training.wild_features")
     with np.load(path) as data:
         blocks = {n: data[n] if data[n].ndim == 2 else data[n][:, None] for n in NAMES + EXTRA}
         return FeatureTable(read_faces(faces_csv), data["found"], blocks)
@@ -144,7 +144,7 @@ def export(table: FeatureTable, labels_csv: Path, out: Path = WILD_TRAIN) -> int
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=Path("/work/notes/wild/faces.csv"),
-                        help="the wild set's faces.csv, or training/labels/wild.csv")
+                        help="the wild set's faces.csv, or rostro_training/labels/wild.csv")
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--out", type=Path, default=Path("/work/notes/wild/features"))
     parser.add_argument("--export", action="store_true",

@@ -5,9 +5,9 @@ photo: source, repo, commit, path, licence, group). They are read straight from 
 (``--mirror DIR`` holds ``owner+name/repo`` git directories, as the project's fetch tool lays
 them out) and are never committed.
 
-    python training/wild/build.py manifest --mirror /work/.mirror   # rewrite sources.csv
-    python training/wild/build.py build --mirror /work/.mirror --out /work/notes/wild
-    python training/wild/build.py resplit --mirror /work/.mirror --out /work/notes/wild
+    python -m rostro_training.wild.build manifest --mirror /work/.mirror   # rewrite sources.csv
+    python -m rostro_training.wild.build build --mirror /work/.mirror --out /work/notes/wild
+    python -m rostro_training.wild.build resplit --mirror /work/.mirror --out /work/notes/wild
 
 ``build`` detects faces with Rostro's own analyzer, keeps faces whose shorter box side is at
 least 60 px (at most ``PER_IMAGE`` per photo, largest first, at most the source's cap), gives
@@ -70,6 +70,7 @@ class Source:
     # (regex, key) on the path: photos that show the same people share a split group (keys
     # may name the regex's groups, \1); a path matching none keeps its PER_GROUP group.
     people: tuple[tuple[str, str], ...] = ()
+    per_group: int = PER_GROUP  # 1 where a folder holds augmented copies of one photo
 
 
 # Every folder was looked at before it was listed. Off limits (held-out evaluation data and
@@ -160,17 +161,18 @@ def list_source(mirror: Path, source: Source) -> list[dict[str, str]]:
     for p in paths:
         group = group_of(source, p)
         per_group[group] = per_group.get(group, 0) + 1
-        if per_group[group] <= PER_GROUP and len(rows) < source.max_images:
+        if per_group[group] <= source.per_group and len(rows) < source.max_images:
             rows.append({"source": source.name, "repo": source.repo, "commit": source.commit,
                          "path": p, "licence": source.licence,
                          "group": split_group_of(source, p)})
     return rows
 
 
-def write_manifest(mirror: Path) -> int:
-    """Rewrite sources.csv from the SOURCES table; return the number of photos listed."""
-    rows = [row for source in SOURCES for row in list_source(mirror, source)]
-    with MANIFEST.open("w", newline="") as fh:
+def write_manifest(mirror: Path, sources: tuple[Source, ...] = SOURCES,
+                   manifest: Path = MANIFEST) -> int:
+    """Rewrite a manifest (sources.csv) from a SOURCES table; return the number of photos listed."""
+    rows = [row for source in sources for row in list_source(mirror, source)]
+    with manifest.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, MANIFEST_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
@@ -198,12 +200,13 @@ def head_crop(image: np.ndarray, box: tuple[float, float, float, float],
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
 
 
-def detect_faces(analyzer, mirror: Path, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+def detect_faces(analyzer, mirror: Path, rows: list[dict[str, str]],
+                 sources: tuple[Source, ...] = SOURCES) -> list[dict[str, str]]:
     """Return one record per kept face (photo row + box + score), applying every cap.
 
     Photos whose bytes repeat an earlier photo (the same picture in two sources) are skipped.
     """
-    caps = {s.name: s.max_faces for s in SOURCES}
+    caps = {s.name: s.max_faces for s in sources}
     kept: dict[str, int] = {}
     seen: set[str] = set()
     faces = []
@@ -233,20 +236,21 @@ def detect_faces(analyzer, mirror: Path, rows: list[dict[str, str]]) -> list[dic
     return faces
 
 
-def draw_sheet(cells: list[tuple[str, np.ndarray]]) -> "Image.Image":
-    """Return a GRID x GRID contact sheet: each cell a crop under a band with its face id."""
+def draw_sheet(cells: list[tuple[str, np.ndarray]], grid: int = GRID, cell: int = CELL,
+               band: int = BAND) -> "Image.Image":
+    """Return a grid x grid contact sheet: each cell a crop (cell px) under a band with its caption."""
     from PIL import Image, ImageDraw, ImageFont
 
-    font = ImageFont.truetype("DejaVuSans-Bold.ttf", 34)
-    sheet = Image.new("RGB", (GRID * CELL + (GRID + 1) * 6, GRID * (CELL + BAND) + (GRID + 1) * 6),
+    font = ImageFont.truetype("DejaVuSans-Bold.ttf", round(band * 0.77))
+    sheet = Image.new("RGB", (grid * cell + (grid + 1) * 6, grid * (cell + band) + (grid + 1) * 6),
                       (128, 128, 128))
     draw = ImageDraw.Draw(sheet)
-    for k, (face_id, crop) in enumerate(cells):
-        col, row = k % GRID, k // GRID
-        x0, y0 = 6 + col * (CELL + 6), 6 + row * (CELL + BAND + 6)
-        draw.rectangle([x0, y0, x0 + CELL - 1, y0 + BAND - 1], fill=(255, 255, 255))
-        draw.text((x0 + 8, y0 + 4), face_id, font=font, fill=(200, 0, 0))
-        sheet.paste(Image.fromarray(crop[:, :, ::-1]), (x0, y0 + BAND))
+    for k, (caption, crop) in enumerate(cells):
+        col, row = k % grid, k // grid
+        x0, y0 = 6 + col * (cell + 6), 6 + row * (cell + band + 6)
+        draw.rectangle([x0, y0, x0 + cell - 1, y0 + band - 1], fill=(255, 255, 255))
+        draw.text((x0 + 8, y0 + 2), caption, font=font, fill=(200, 0, 0))
+        sheet.paste(Image.fromarray(crop[:, :, ::-1]), (x0, y0 + band))
     return sheet
 
 
@@ -297,14 +301,28 @@ def resplit(out: Path) -> list[dict[str, str]]:
     return faces
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["manifest", "build", "resplit"])
+def write_csv(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
+    """Write ``rows`` to ``path`` with header ``fields`` (other keys of the rows are left out)."""
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def parse_command(doc: str, commands: list[str], out: Path,
+                  argv: list[str] | None) -> argparse.Namespace:
+    """Return the parsed ``command --mirror DIR [--out DIR]`` line of a builder; set up logging."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("command", choices=commands)
     parser.add_argument("--mirror", type=Path, required=True,
                         help="folder holding owner+name/repo git mirrors of the pinned sources")
-    parser.add_argument("--out", type=Path, default=Path("/work/notes/wild"))
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, default=out)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_command(__doc__, ["manifest", "build", "resplit"], Path("/work/notes/wild"), argv)
     if args.command == "manifest":
         log.info("listed %d photos in %s", write_manifest(args.mirror), MANIFEST)
         return 0

@@ -1,4 +1,4 @@
-"""Merge the labellers' passes over the in-the-wild faces into ``training/labels/wild.csv``.
+"""Merge the labellers' passes over the in-the-wild faces into ``rostro_training/labels/wild.csv``.
 
 Two independent passes (``labels_A.csv``, ``labels_B.csv``, header ``LABEL_FIELDS``) are
 compared field by field (percent agreement and Cohen's kappa); every face with a
@@ -7,8 +7,8 @@ header, the disputed faces) exists, a disputed field takes the value two of the 
 share; a field with no such majority, or with no third pass yet, becomes ``unsure`` (left
 out of measurement and training).
 
-    python training/wild/merge_labels.py --notes /work/notes/wild            # agreement, disputes
-    python training/wild/merge_labels.py --notes /work/notes/wild --final    # + wild.csv, docs
+    python -m rostro_training.wild.merge_labels --notes /work/notes/wild            # agreement, disputes
+    python -m rostro_training.wild.merge_labels --notes /work/notes/wild --final    # + wild.csv, docs
 
 ``--final`` writes the label file even without a third pass (disputed fields stay unsure).
 """
@@ -24,11 +24,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from rostro_training import LABELS_DIR, checkout
+
 log = logging.getLogger("wild.merge")
 
-ROOT = Path(__file__).resolve().parents[2]
-LABELS_OUT = ROOT / "training" / "labels" / "wild.csv"
-DOC = ROOT / "docs" / "attributes.md"
+LABELS_OUT = LABELS_DIR / "wild.csv"
+# The agreement table goes into the checkout's docs (labelling is done in a source checkout).
+DOC = (checkout() or Path.cwd()) / "docs" / "attributes.md"
 DOC_BEGIN, DOC_END = "<!-- wild-agreement:begin -->", "<!-- wild-agreement:end -->"
 
 UNSURE = "unsure"
@@ -206,7 +208,7 @@ def write_doc_section(text: str, doc: Path = DOC) -> None:
 
 
 def write_final(path: Path, faces: dict[str, dict], final: dict) -> Counter:
-    """Write training/labels/wild.csv (no images: source, box, split, labels); return splits."""
+    """Write rostro_training/labels/wild.csv (no images: source, box, split, labels); return splits."""
     with path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, FACE_COLUMNS + list(FIELDS))
         writer.writeheader()
@@ -220,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notes", type=Path, default=Path("/work/notes/wild"),
                         help="folder with faces.csv and labels_A/B(/C).csv")
     parser.add_argument("--final", action="store_true",
-                        help="write training/labels/wild.csv and the docs table")
+                        help="write rostro_training/labels/wild.csv and the docs table")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     faces = {row["face_id"]: row for row in read_faces(args.notes / "faces.csv")}

@@ -1,6 +1,6 @@
 """Heads against plain networks and refits, on the in-the-wild faces (issue 12, points 3-4).
 
-    python training/wild_heads.py --split val [--labels training/labels/wild.csv]
+    python -m rostro_training.wild_heads --split val [--labels rostro_training/labels/wild.csv]
 
 For the non-glasses heads (emotion, gender, age, smile, moustache, beard, headwear,
 hair_color) this prints, on one wild split (val for choosing; test once, at the end):
@@ -16,9 +16,9 @@ each with n and a 95 % interval (Wilson for accuracies and shares, a seeded face
 balanced accuracies), and for the refits their lab dev figure (pool-trained heads: on the dev
 set; heads trained on dev rows: 5-fold cross-validation with the wild rows in every fold).
 
-Labels: ``--labels`` (``training/wild/merge_labels.py``'s wild.csv), else the two passes
+Labels: ``--labels`` (``rostro_training/wild/merge_labels.py``'s wild.csv), else the two passes
 ``labels_A.csv`` and ``labels_B.csv`` under ``--notes``, a field kept where both agree.
-Features: ``training/wild_features.py``'s cache (run it first); lab tables from the
+Features: ``rostro_training/wild_features.py``'s cache (run it first); lab tables from the
 ``headfit`` cache ($ROSTRO_HOME/attribute-features).
 """
 
@@ -35,7 +35,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from rostro.evaluation.headfit import (  # noqa: E402
+from rostro.evaluation.metrics import wilson_interval  # noqa: E402
+from rostro.vision.attributes.demographics import faceres_years, served_age  # noqa: E402
+from rostro.vision.attributes.emotion import SMILE_FROM_HEAD  # noqa: E402
+from rostro.vision.attributes.heads import HEADS_DIR, load_head  # noqa: E402
+from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES  # noqa: E402
+from rostro_training import data_argument  # noqa: E402
+from rostro_training.headfit import (  # noqa: E402
     EMOTION_CLASSES,
     HEAD_TABLES,
     RECIPES,
@@ -45,14 +51,8 @@ from rostro.evaluation.headfit import (  # noqa: E402
     head_data,
     wild_target,
 )
-from rostro.evaluation.metrics import wilson_interval  # noqa: E402
-from rostro.vision.attributes.demographics import faceres_years, served_age  # noqa: E402
-from rostro.vision.attributes.emotion import SMILE_FROM_HEAD  # noqa: E402
-from rostro.vision.attributes.heads import HEADS_DIR, load_head  # noqa: E402
-from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES  # noqa: E402
+from rostro_training.wild_features import read_wild_features  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from wild_features import read_wild_features  # noqa: E402
 
 log = logging.getLogger("wild_heads")
 
@@ -250,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notes", type=Path, default=Path("/work/notes/wild"))
     parser.add_argument("--faces", type=Path, default=Path("/work/notes/wild/faces.csv"))
     parser.add_argument("--features", type=Path, default=Path("/work/notes/wild/features"))
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2]
-                        / "shared" / "eval")
+    data_argument(parser)
     parser.add_argument("--heads", default=",".join(HEADS))
     parser.add_argument("--no-refit", action="store_true")
     parser.add_argument("--heads-dir", type=Path, default=HEADS_DIR,
@@ -307,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _lab_tables(data: Path, heads: list[str]) -> dict[str, FeatureTable]:
     from rostro.config import rostro_home
-    from rostro.evaluation.headfit import load_tables
+    from rostro_training.headfit import load_tables
     from rostro.vision.analyzer import open_analyzer
 
     cache = rostro_home() / "attribute-features"

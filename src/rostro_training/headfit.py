@@ -1,6 +1,6 @@
 """Training and cross-validating the attribute heads (``rostro.vision.attributes.heads``).
 
-Shared by ``training/train_heads.py`` (writes the shipped heads) and ``rostro eval
+Shared by ``rostro_training.train_heads`` (writes the shipped heads) and ``rostro eval
 attributes`` (measures heads on dev rows they were not trained on, by refitting the same
 recipe without each fold). Everything is numpy and deterministic: the same data gives the
 same weights.
@@ -30,6 +30,7 @@ from rostro.evaluation.detection import MASKED
 from rostro.vision.attributes.features import BLOCKS, DERIVED
 from rostro.vision.attributes.heads import LinearHead
 from rostro.vision.types import Box, Detection, Face
+from rostro_training import LABELS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -500,7 +501,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     # The lens-aware variant (+ ``lenses.gray``, + wild train rows) was chosen on lab dev + wild
     # val but raised false alarms on wild test from 3 to 10 of ~196 faces with no confirmed
     # gain (val three-way accuracy 0.957 vs 0.952, test 0.939 vs 0.975): not shipped
-    # (docs/attributes.md, glasses; training/select_glasses.py measures it).
+    # (docs/attributes.md, glasses; rostro_training/select_glasses.py measures it).
     Recipe("sunglasses", "sigmoid", ("regions.gray",), ("no", "yes")),
     Recipe("eyeglasses", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("moustache", "sigmoid", _APPEARANCE, ("no", "yes")),
@@ -525,9 +526,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("mask_covered", "sigmoid", ("regions",), ("no", "yes"), group_by_image=True),
 )}
 
-# Labels made for this project that live in the repository (the images stay in the data
-# root): one labeller, see training/labels/README.md.
-LABELS_DIR = Path(__file__).resolve().parents[3] / "training" / "labels"
+# Labels made for this project ship in this package (LABELS_DIR; the images stay in the data
+# root): one labeller, see rostro_training/labels/README.md.
 
 # Folder name that stands for $ROSTRO_HOME/wild-glasses rather than a folder of the data root.
 WILD_FOLDER = "<wild-glasses>"
@@ -537,7 +537,7 @@ OPTIONAL_TABLES = frozenset({"wild_glasses_train", "wild_glasses_val", "wild_gla
 
 
 def wild_folder() -> Path:
-    """Where training/wild_glasses.py lays out the wild photos and tables."""
+    """Where rostro_training/wild_glasses.py lays out the wild photos and tables."""
     from rostro.config import rostro_home
 
     return rostro_home() / "wild-glasses"
@@ -566,7 +566,7 @@ TABLES = {
     # (an absolute csv path: the labels are in the repository, the images under the folder)
     "makeup": ("face_attributes", str(LABELS_DIR / "makeup.csv"), True),
     "pool_makeup": ("train_pool", str(LABELS_DIR / "makeup_pool.csv"), False),
-    # In-the-wild faces with glasses labels, laid out by training/wild_glasses.py under
+    # In-the-wild faces with glasses labels, laid out by rostro_training/wild_glasses.py under
     # $ROSTRO_HOME/wild-glasses (photos from pinned public repositories, never committed).
     # Only the train split trains; val (selection) and test are answered, never fitted on.
     "wild_glasses_train": (WILD_FOLDER, "wild_train.csv", False),
@@ -575,8 +575,8 @@ TABLES = {
 }
 
 # The in-the-wild train split (issue 12): numbers only, no image. Feature blocks of the wild
-# train faces (photos from public repositories pinned in training/wild/sources.csv) and their
-# labels (training/labels/wild.csv), written by ``training/wild_features.py --export``, so
+# train faces (photos from public repositories pinned in rostro_training/wild/sources.csv) and their
+# labels (rostro_training/labels/wild.csv), written by ``python -m rostro_training.wild_features --export``, so
 # the heads that train on them are reproduced without the photos. Its rows only ever train:
 # the wild val and test splits are never in it.
 WILD_TRAIN = LABELS_DIR / "wild_train_features.npz"
@@ -644,7 +644,7 @@ def target(head: str, table: str, row: dict[str, str]) -> float | int | None:
     raise KeyError(head)
 
 
-# The labels of wild.csv (training/wild/GUIDE.md): "unsure" (or blank) trains nothing.
+# The labels of wild.csv (rostro_training/wild/GUIDE.md): "unsure" (or blank) trains nothing.
 WILD_FIELDS = {"smile": "smile", "moustache": "moustache", "beard": "beard",
                "headwear": "headwear", "gender": "gender", "emotion": "emotion",
                "hair_color": "hair"}
@@ -733,7 +733,7 @@ def load_tables(analyzer, data_root: Path, names, cache_dir: Path | None,
             tables[name] = read_wild_train()
             continue
         if name in OPTIONAL_TABLES and not table_present(name, data_root):
-            log.warning("table %s is not here (training/wild_glasses.py lays it out); "
+            log.warning("table %s is not here (rostro_training/wild_glasses.py lays it out); "
                         "heads train without it", name)
             continue
         tables[name] = extract(analyzer, table_folder(name, data_root), TABLES[name][1],

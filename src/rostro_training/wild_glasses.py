@@ -1,16 +1,16 @@
 """Lay out the in-the-wild faces' glasses labels as tables the head code reads (issue 12).
 
-    python training/wild_glasses.py --mirror /work/.mirror \
-        --faces /work/notes/wild/faces.csv training/labels/extra_glasses.csv \
-        --labels training/labels/wild_glasses_train_self.csv training/labels/extra_glasses.csv
+    python -m rostro_training.wild_glasses --mirror /work/.mirror \
+        --faces /work/notes/wild/faces.csv rostro_training/labels/extra_glasses.csv \
+        --labels rostro_training/labels/wild_glasses_train_self.csv rostro_training/labels/extra_glasses.csv
 
 Reads face lists (one face per row: face_id, source, repo, commit, path, box, split: the wild
-set's ``faces.csv`` built by training/wild/build.py, and ``training/labels/extra_glasses.csv``,
+set's ``faces.csv`` built by rostro_training/wild/build.py, and ``rostro_training/labels/extra_glasses.csv``,
 a few more public photos with their labels) and glasses labels (CSV with ``face_id`` and ``glasses`` columns:
 none / eyeglasses / sunglasses / unsure / goggles), copies each labelled photo out of the git
 mirror into ``$ROSTRO_HOME/wild-glasses/photos/`` (never into the repository) and writes one
 table per split there, ``wild_<split>.csv``, in the detection set's layout (image, width,
-height, x, y, w, h, glasses, source, split, face_id), so ``rostro.evaluation.headfit`` reads
+height, x, y, w, h, glasses, source, split, face_id), so ``rostro_training.headfit`` reads
 them like any other table of labelled boxes (``TABLES["wild_glasses_train"]`` and so on).
 
 Labels are merged in the order given; a later file overrides an earlier one for a face it
@@ -28,8 +28,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from rostro.evaluation.headfit import wild_folder
 from rostro.evaluation.wild import read_blob
+from rostro_training.headfit import wild_folder
 
 log = logging.getLogger("wild_glasses")
 

@@ -1,0 +1,1 @@
+"""Alembic revisions of the Rostro schema, one file per revision (see rostro.store.migrations)."""
