@@ -23,17 +23,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from rostro.config import rostro_home  # noqa: E402
-from rostro.vision.analyzer import open_analyzer  # noqa: E402
-from rostro_training import data_argument  # noqa: E402
-from rostro_training.headfit import (  # noqa: E402
+from rostro.config import rostro_home
+from rostro.vision.analyzer import open_analyzer
+from rostro.threads import limit_threads
+from rostro_training import data_argument
+from rostro_training.headfit import (
     RECIPES,
     cross_validated_outputs,
     fit_head,
@@ -142,6 +140,7 @@ def three_way(tables, split: str) -> str:
 
 
 def main() -> int:
+    limit_threads()  # one BLAS thread: deterministic fits, and polite on 2 cores
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     data_argument(parser)
     parser.add_argument("--cache", type=Path, default=rostro_home() / "attribute-features")

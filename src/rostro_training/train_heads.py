@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # deterministic, and polite on 2 cores
-
-from rostro.config import rostro_home  # noqa: E402
-from rostro.vision.analyzer import open_analyzer  # noqa: E402
-from rostro.vision.attributes.heads import HEADS_DIR  # noqa: E402
-from rostro_training import data_argument  # noqa: E402
-from rostro_training.headfit import RECIPES, fit_head, head_data, load_head_tables  # noqa: E402
+from rostro.config import rostro_home
+from rostro.vision.analyzer import open_analyzer
+from rostro.vision.attributes.heads import HEADS_DIR
+from rostro.threads import limit_threads
+from rostro_training import data_argument
+from rostro_training.headfit import RECIPES, fit_head, head_data, load_head_tables
 
 
 def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[Path]:
@@ -41,6 +39,7 @@ def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[P
 
 
 def main() -> int:
+    limit_threads()  # one BLAS thread: deterministic fits, and polite on 2 cores
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     data_argument(parser)
     parser.add_argument("--heads", default=",".join(RECIPES), help="comma-separated head names")

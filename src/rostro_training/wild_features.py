@@ -25,18 +25,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from rostro.evaluation.wild import load_photo  # noqa: E402
-from rostro.vision.attributes.features import BLOCKS, DERIVED, age_gender, faceres  # noqa: E402
-from rostro.vision.types import Box, Face  # noqa: E402
-from rostro_training.headfit import (  # noqa: E402
+from rostro.evaluation.wild import load_photo
+from rostro.vision.attributes.features import BLOCKS, DERIVED, age_gender, faceres
+from rostro.vision.types import Box, Face
+from rostro.threads import limit_threads
+from rostro_training.headfit import (
     FEATURES_VERSION,
     HEAD_TABLES,
     WILD_FIELDS,
@@ -142,6 +140,7 @@ def export(table: FeatureTable, labels_csv: Path, out: Path = WILD_TRAIN) -> int
 
 
 def main(argv: list[str] | None = None) -> int:
+    limit_threads()  # one BLAS thread: deterministic fits, and polite on 2 cores
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=Path, default=Path("/work/notes/wild/faces.csv"),
                         help="the wild set's faces.csv, or rostro_training/labels/wild.csv")

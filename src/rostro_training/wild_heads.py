@@ -27,21 +27,19 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from rostro.evaluation.metrics import wilson_interval  # noqa: E402
-from rostro.vision.attributes.demographics import faceres_years, served_age  # noqa: E402
-from rostro.vision.attributes.emotion import SMILE_FROM_HEAD  # noqa: E402
-from rostro.vision.attributes.heads import HEADS_DIR, load_head  # noqa: E402
-from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES  # noqa: E402
-from rostro_training import data_argument  # noqa: E402
-from rostro_training.headfit import (  # noqa: E402
+from rostro.evaluation.metrics import wilson_interval
+from rostro.vision.attributes.demographics import faceres_years, served_age
+from rostro.vision.attributes.emotion import SMILE_FROM_HEAD
+from rostro.vision.attributes.heads import HEADS_DIR, load_head
+from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
+from rostro.threads import limit_threads
+from rostro_training import data_argument
+from rostro_training.headfit import (
     EMOTION_CLASSES,
     HEAD_TABLES,
     RECIPES,
@@ -51,7 +49,7 @@ from rostro_training.headfit import (  # noqa: E402
     head_data,
     wild_target,
 )
-from rostro_training.wild_features import read_wild_features  # noqa: E402
+from rostro_training.wild_features import read_wild_features
 
 
 log = logging.getLogger("wild_heads")
@@ -244,6 +242,7 @@ def lab_dev_of_refit(head: str, fitted, data, xw, yw, gw, lab_tables, wild_weigh
 
 
 def main(argv: list[str] | None = None) -> int:
+    limit_threads()  # one BLAS thread: deterministic fits, and polite on 2 cores
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="val", choices=("val", "test"))
     parser.add_argument("--labels", type=Path, help="merged wild.csv (default: A/B agreement)")
