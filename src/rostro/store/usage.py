@@ -1,9 +1,10 @@
 """Counting calls per resource and enforcing its tier.
 
 Counters are fixed windows aligned to UTC: the current second, the current minute and the
-current calendar month. ``admit`` checks the tier and counts the call in the same transaction,
-so concurrent workers cannot both take the last call of a window. Calls that are refused are
-not counted.
+current calendar month. ``admit`` counts the call with conditional upserts ("add one if under
+the limit"), each on the resource's own row, so concurrent workers and processes cannot both
+take the last call of a window, and calls of two resources never wait for each other. Calls
+that are refused are not counted.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def _counts(connection: Connection, resource_id: int, starts: dict[str, int]) ->
     return counts
 
 
-WINDOWS = ("second", "minute", "month")
+#: The windows, in the order their rows are locked (the month first, see ``admit``).
+WINDOWS = ("month", "minute", "second")
 
 
 def record_calls(connection: Connection, resource_id: int, calls: int = 1,
@@ -89,18 +91,54 @@ def record_calls(connection: Connection, resource_id: int, calls: int = 1,
                                     "minute": starts["minute"] - MINUTE_HISTORY})
 
 
+# Add one call to a window's counter if it is under :limit; RETURNING gives the new count, or
+# no row when the counter was full (then nothing changed). Either way the row stays locked
+# until the transaction ends (PostgreSQL locks the conflicting row even when the WHERE fails),
+# so the next admission of this resource waits here for this one's commit and then sees its
+# count: exact across processes without any wider lock. A new row starts at 1 (every limit is
+# at least 1).
+_COUNT_IF_UNDER = text(
+    'INSERT INTO usage_counters (resource_id, "window", start, calls) '
+    "VALUES (:resource_id, :window, :start, 1) "
+    'ON CONFLICT (resource_id, "window", start) '
+    "DO UPDATE SET calls = usage_counters.calls + 1 WHERE usage_counters.calls < :limit "
+    "RETURNING calls")
+_UNCOUNT = text(
+    'UPDATE usage_counters SET calls = calls - 1 WHERE resource_id = :resource_id '
+    'AND "window" = :window AND start = :start')
+#: The limit of a window the tier does not limit (``calls`` is a 32-bit integer).
+NO_LIMIT = 2**31 - 1
+
+
+def _count_if_under(connection: Connection, resource_id: int, window: str, start: int,
+                    limit: int | None) -> bool:
+    return connection.execute(_COUNT_IF_UNDER, {
+        "resource_id": resource_id, "window": window, "start": start,
+        "limit": NO_LIMIT if limit is None else limit}).first() is not None
+
+
 def admit(connection: Connection, resource: ResourceRef, now: float | None = None) -> Admission:
-    """Decide whether ``resource`` may make one more call now; count it if so."""
+    """Decide whether ``resource`` may make one more call now; count it if so.
+
+    The month's counter is taken first, by every admission of the resource: whoever holds its
+    row (until commit) is the only one counting this resource's calls, so the rate window's
+    check, the undo and the other windows below run one at a time per resource, in one order
+    (month, rate window, the rest), which cannot deadlock."""
     now = time.time() if now is None else now
     tier = get_tier(resource.tier)
     starts = window_starts(now)
-    counts = _counts(connection, resource.id, starts)
-    if tier.monthly_quota is not None and counts["month"] >= tier.monthly_quota:
+    if not _count_if_under(connection, resource.id, "month", starts["month"],
+                           tier.monthly_quota):
         return Admission(False, tier, "quota", max(1, math.ceil(month_bounds(now)[1] - now)))
-    if tier.rate_limit is not None and counts[tier.window_name] >= tier.rate_limit:
-        window_end = starts[tier.window_name] + tier.rate_window
+    rate_window = tier.window_name
+    if not _count_if_under(connection, resource.id, rate_window, starts[rate_window],
+                           tier.rate_limit):
+        connection.execute(_UNCOUNT, {"resource_id": resource.id, "window": "month",
+                                      "start": starts["month"]})
+        window_end = starts[rate_window] + tier.rate_window
         return Admission(False, tier, "rate", max(1, math.ceil(window_end - now)))
-    record_calls(connection, resource.id, 1, now)
+    others = tuple(w for w in WINDOWS if w not in ("month", rate_window))
+    record_calls(connection, resource.id, 1, now, others)
     return Admission(True, tier)
 
 
