@@ -3,8 +3,9 @@ tests/postgres_server.py; skipped when PostgreSQL or psycopg is not installed).
 
 What one process writes the other serves: a person group created through one, persons, faces
 and training through the other, identify through the first (its gallery rebuilt from the
-database: each process has its own home). The monthly quota stays exact when calls race on
-both processes, and everything survives a restart of both. (The store-level tests in
+database: each process has its own home). The monthly quota and F0's twenty calls a minute
+stay exact when calls race on both processes, an admission held open on one resource holds up
+no other resource's calls, and everything survives a restart of both. (The store-level tests in
 test_api_store.py and test_recognition_store.py also run on PostgreSQL.)
 """
 
@@ -14,6 +15,7 @@ import io
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 import numpy as np
 import pytest
@@ -22,8 +24,8 @@ from PIL import Image
 
 from api_service import STREAM, Api, Service, start_service, stop_service
 from rostro.store.db import open_database
-from rostro.store.resources import create_resource
-from rostro.store.usage import record_calls
+from rostro.store.resources import ResourceRef, create_resource
+from rostro.store.usage import admit, record_calls
 
 def face_id(api: Api, image: bytes) -> str:
     [found] = api.detect(image)
@@ -124,15 +126,46 @@ def test_two_servers_share_one_postgresql_database(postgres, tmp_path, models_ro
             database.close()
         metered = resource.key1
 
-        def cheap_call(i: int) -> int:  # counted, then refused for its missing body (415)
+        def cheap_call_with(subscription_key: str, i: int) -> int:
+            """A call through a or b (by ``i``): counted, then refused for its missing body
+            (415), or refused by the tier (403, 429)."""
             server = (a, b)[i % 2]
-            return requests.post(server.url("/face/v1.0/detect"), timeout=60,
-                                 headers={"Ocp-Apim-Subscription-Key": metered}).status_code
+            return requests.post(server.url("/face/v1.0/detect"), timeout=60, headers={
+                "Ocp-Apim-Subscription-Key": subscription_key}).status_code
+
+        def cheap_call(i: int) -> int:
+            return cheap_call_with(metered, i)
 
         with ThreadPoolExecutor(30) as pool:
             statuses = list(pool.map(cheap_call, range(30)))
         assert sorted(statuses) == [403] * 20 + [415] * 10
         assert usage(a, metered)["callsThisMonth"] == usage(b, metered)["callsThisMonth"] == 30_000
+
+        # -- F0's twenty calls a minute, raced for on both processes; a second resource's
+        # admission left open in this process holds up neither those calls nor the first
+        # resource's, only its own resource's next call
+        database = open_database(url, create=False)
+        try:
+            with database.transaction() as connection:
+                f0, held = (create_resource(connection, name, "F0")
+                            for name in ("per-minute", "held"))
+            held_ref = ResourceRef(held.id, held.name, held.tier)
+            seconds_left = 60 - time.time() % 60
+            if seconds_left < 10:  # all thirty calls in one minute
+                time.sleep(seconds_left + 0.1)
+            with ThreadPoolExecutor(31) as pool, database.transaction() as holding:
+                assert admit(holding, held_ref).allowed
+                waiting = pool.submit(cheap_call_with, held.key1, 0)
+                statuses = list(pool.map(lambda i: cheap_call_with(f0.key1, i), range(30)))
+                assert sorted(statuses) == [415] * 20 + [429] * 10
+                assert cheap_call_with(key, 1) == 415  # 'shared' is admitted too
+                with pytest.raises(FuturesTimeout):
+                    waiting.result(timeout=0.5)
+            assert waiting.result(timeout=30) == 415
+        finally:
+            database.close()
+        assert usage(b, f0.key1)["callsThisMinute"] == 20
+        assert usage(a, held.key1)["callsThisMinute"] == 2
     finally:
         stop_service(a.process)
         stop_service(b.process)
