@@ -117,26 +117,43 @@ def _count_if_under(connection: Connection, resource_id: int, window: str, start
         "limit": NO_LIMIT if limit is None else limit}).first() is not None
 
 
+def _refusal(tier: Tier, counts: dict[str, int], starts: dict[str, int],
+             now: float) -> Admission | None:
+    """The refusal a full window gives (the month first), or None when there is room."""
+    if tier.monthly_quota is not None and counts["month"] >= tier.monthly_quota:
+        return Admission(False, tier, "quota", max(1, math.ceil(month_bounds(now)[1] - now)))
+    if tier.rate_limit is not None and counts[tier.window_name] >= tier.rate_limit:
+        window_end = starts[tier.window_name] + tier.rate_window
+        return Admission(False, tier, "rate", max(1, math.ceil(window_end - now)))
+    return None
+
+
 def admit(connection: Connection, resource: ResourceRef, now: float | None = None) -> Admission:
     """Decide whether ``resource`` may make one more call now; count it if so.
 
-    The month's counter is taken first, by every admission of the resource: whoever holds its
-    row (until commit) is the only one counting this resource's calls, so the rate window's
-    check, the undo and the other windows below run one at a time per resource, in one order
-    (month, rate window, the rest), which cannot deadlock."""
+    First a plain read: a window's committed count never goes down, so a full window
+    refuses the call at once, without a lock or a write (a client retrying past its limit
+    does not queue behind the calls being counted). Otherwise the month's counter is taken
+    first, by every admission of the resource: whoever holds its row (until commit) is the
+    only one counting this resource's calls, so the rate window's check, the undo and the
+    other windows below run one at a time per resource, in one order (month, rate window,
+    the rest), which cannot deadlock."""
     now = time.time() if now is None else now
     tier = get_tier(resource.tier)
     starts = window_starts(now)
+    if tier.monthly_quota is not None or tier.rate_limit is not None:
+        refused = _refusal(tier, _counts(connection, resource.id, starts), starts, now)
+        if refused is not None:
+            return refused
     if not _count_if_under(connection, resource.id, "month", starts["month"],
                            tier.monthly_quota):
-        return Admission(False, tier, "quota", max(1, math.ceil(month_bounds(now)[1] - now)))
+        return _refusal(tier, {"month": tier.monthly_quota}, starts, now)
     rate_window = tier.window_name
     if not _count_if_under(connection, resource.id, rate_window, starts[rate_window],
                            tier.rate_limit):
         connection.execute(_UNCOUNT, {"resource_id": resource.id, "window": "month",
                                       "start": starts["month"]})
-        window_end = starts[rate_window] + tier.rate_window
-        return Admission(False, tier, "rate", max(1, math.ceil(window_end - now)))
+        return _refusal(tier, {"month": 0, rate_window: tier.rate_limit}, starts, now)
     others = tuple(w for w in WINDOWS if w not in ("month", rate_window))
     record_calls(connection, resource.id, 1, now, others)
     return Admission(True, tier)
