@@ -87,6 +87,9 @@ def test_postgresql_database_by_url(postgres, tmp_path, monkeypatch):
     with database.transaction() as connection:
         assert connection.dialect.name == "postgresql"
         assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        # a process stopped mid-transaction releases its locks after a minute
+        assert connection.exec_driver_sql(
+            "SHOW idle_in_transaction_session_timeout").scalar() == "1min"
         assert migrations.stored_revision(connection) == migrations.head()
     database.close()
     open_database(url, create=False).close()

@@ -74,6 +74,7 @@ DATABASE_NAME = "rostro.db"
 #: takes ``--database-url``).
 URL_VARIABLE = "ROSTRO_DATABASE_URL"
 BUSY_TIMEOUT_MS = 15_000
+IDLE_IN_TRANSACTION_MS = 60_000
 POSTGRES_EXTRA = "pip install 'rostro[postgres]'"
 
 
@@ -118,7 +119,12 @@ def _postgresql_engine(url: URL) -> Engine:
     # connections (PostgreSQL allows 100 by default).
     # synchronous_commit=on: an acknowledged write is on the server's disk even where the
     # server's default was turned off for speed.
-    options = f"-c lock_timeout={BUSY_TIMEOUT_MS} -c synchronous_commit=on"
+    # idle_in_transaction_session_timeout: a process that stops in the middle of a
+    # transaction without closing its connection (a frozen machine, a network partition)
+    # would hold its locks until TCP gives up (hours); the server ends such a session after
+    # a minute instead. Rostro's transactions never wait on anything but the database.
+    options = (f"-c lock_timeout={BUSY_TIMEOUT_MS} -c synchronous_commit=on "
+               f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}")
     given = url.query.get("options")  # the URL's own ?options=... are kept
     if given:
         options = " ".join([*([given] if isinstance(given, str) else given), options])

@@ -87,6 +87,10 @@ def record_calls(connection: Connection, resource_id: int, calls: int = 1,
     connection.execute(_UPSERT, [
         {"resource_id": resource_id, "window": window, "start": starts[window], "calls": calls}
         for window in windows])
+    _drop_past(connection, resource_id, starts)
+
+
+def _drop_past(connection: Connection, resource_id: int, starts: dict[str, int]) -> None:
     connection.execute(_DROP_PAST, {"resource_id": resource_id, "second": starts["second"],
                                     "minute": starts["minute"] - MINUTE_HISTORY})
 
@@ -111,10 +115,11 @@ NO_LIMIT = 2**31 - 1
 
 
 def _count_if_under(connection: Connection, resource_id: int, window: str, start: int,
-                    limit: int | None) -> bool:
+                    limit: int | None) -> int | None:
+    """The window's new count, or None when it was full (nothing counted)."""
     return connection.execute(_COUNT_IF_UNDER, {
         "resource_id": resource_id, "window": window, "start": start,
-        "limit": NO_LIMIT if limit is None else limit}).first() is not None
+        "limit": NO_LIMIT if limit is None else limit}).scalar()
 
 
 def _refusal(tier: Tier, counts: dict[str, int], starts: dict[str, int],
@@ -128,34 +133,61 @@ def _refusal(tier: Tier, counts: dict[str, int], starts: dict[str, int],
     return None
 
 
+# Every window of a tier without limits in one statement, rows in WINDOWS order.
+_COUNT_ALL = text(
+    'INSERT INTO usage_counters (resource_id, "window", start, calls) '
+    "VALUES (:resource_id, 'month', :month, 1), (:resource_id, 'minute', :minute, 1), "
+    "(:resource_id, 'second', :second, 1) "
+    'ON CONFLICT (resource_id, "window", start) '
+    'DO UPDATE SET calls = usage_counters.calls + 1 RETURNING "window", calls')
+_COUNT_ONE = text(
+    'INSERT INTO usage_counters (resource_id, "window", start, calls) '
+    "VALUES (:resource_id, :window, :start, 1) "
+    'ON CONFLICT (resource_id, "window", start) '
+    "DO UPDATE SET calls = usage_counters.calls + 1 RETURNING calls")
+
+
 def admit(connection: Connection, resource: ResourceRef, now: float | None = None) -> Admission:
     """Decide whether ``resource`` may make one more call now; count it if so.
 
-    First a plain read: a window's committed count never goes down, so a full window
-    refuses the call at once, without a lock or a write (a client retrying past its limit
-    does not queue behind the calls being counted). Otherwise the month's counter is taken
-    first, by every admission of the resource: whoever holds its row (until commit) is the
-    only one counting this resource's calls, so the rate window's check, the undo and the
-    other windows below run one at a time per resource, in one order (month, rate window,
-    the rest), which cannot deadlock."""
+    The calls of one resource are counted one at a time (each holds its counter rows until
+    its commit), so the work between taking the first row and the commit is kept small:
+
+    1. a plain read: a window's committed count never goes down, so a full window refuses
+       the call at once, without a lock or a write (a client retrying past its limit does
+       not queue behind the calls being counted);
+    2. the month's counter is taken first, by every admission of the resource: whoever
+       holds its row is the only one counting this resource's calls, so the rate window's
+       check, the undo and the other windows run one at a time per resource, in one order
+       (month, then the others), which cannot deadlock. A tier without limits counts every
+       window in one statement;
+    3. the first call of a second deletes the past windows' rows, still holding the month's
+       row (deleting them before it could take a row that a call begun a moment earlier
+       is about to count, and each would wait for the other)."""
     now = time.time() if now is None else now
     tier = get_tier(resource.tier)
     starts = window_starts(now)
-    if tier.monthly_quota is not None or tier.rate_limit is not None:
+    if tier.monthly_quota is None and tier.rate_limit is None:
+        counted = dict(connection.execute(_COUNT_ALL, {"resource_id": resource.id, **starts}).all())
+    else:
         refused = _refusal(tier, _counts(connection, resource.id, starts), starts, now)
         if refused is not None:
             return refused
-    if not _count_if_under(connection, resource.id, "month", starts["month"],
-                           tier.monthly_quota):
-        return _refusal(tier, {"month": tier.monthly_quota}, starts, now)
-    rate_window = tier.window_name
-    if not _count_if_under(connection, resource.id, rate_window, starts[rate_window],
-                           tier.rate_limit):
-        connection.execute(_UNCOUNT, {"resource_id": resource.id, "window": "month",
-                                      "start": starts["month"]})
-        return _refusal(tier, {"month": 0, rate_window: tier.rate_limit}, starts, now)
-    others = tuple(w for w in WINDOWS if w not in ("month", rate_window))
-    record_calls(connection, resource.id, 1, now, others)
+        if not _count_if_under(connection, resource.id, "month", starts["month"],
+                               tier.monthly_quota):
+            return _refusal(tier, {"month": tier.monthly_quota}, starts, now)
+        rate_window = tier.window_name
+        rate = _count_if_under(connection, resource.id, rate_window, starts[rate_window],
+                               tier.rate_limit)
+        if rate is None:
+            connection.execute(_UNCOUNT, {"resource_id": resource.id, "window": "month",
+                                          "start": starts["month"]})
+            return _refusal(tier, {"month": 0, rate_window: tier.rate_limit}, starts, now)
+        (other,) = (w for w in WINDOWS if w not in ("month", rate_window))
+        counted = {rate_window: rate, other: connection.execute(_COUNT_ONE, {
+            "resource_id": resource.id, "window": other, "start": starts[other]}).scalar_one()}
+    if counted["second"] == 1:
+        _drop_past(connection, resource.id, starts)
     return Admission(True, tier)
 
 
