@@ -96,33 +96,38 @@ def test_postgresql_database_by_url(postgres, tmp_path, monkeypatch):
 
 
 def test_concurrent_admissions_are_exact(database):
-    """Sixty threads, each on its own connection, race for the calls of three resources at
-    once: F0's twenty a minute, S0's ten a second, and the last five of an F0 month (the
-    minute's room does not matter there): exactly that many are admitted on each."""
+    """Eighty threads, each on its own connection, race for the calls of four resources at
+    once: F0's twenty a minute, S0's ten a second, the last five of an F0 month (the minute's
+    room does not matter there), and an unlimited resource whose calls straddle a second
+    (as calls whose clocks differ do; none may deadlock): exactly that many are admitted."""
     now = at("2026-03-10T12:00:10")
     with database.transaction() as connection:
-        f0, s0, month = (authenticate(connection, create_resource(connection, name, tier).key1)
-                         for name, tier in (("race", "F0"), ("race-s0", "S0"),
-                                            ("race-month", "F0")))
+        f0, s0, month, clocks = (
+            authenticate(connection, create_resource(connection, name, tier).key1)
+            for name, tier in (("race", "F0"), ("race-s0", "S0"), ("race-month", "F0"),
+                               ("race-clocks", "unlimited")))
         record_calls(connection, month.id, 29_995, now, windows=("month",))
-    calls = 60
+        record_calls(connection, clocks.id, 1, now)  # a second that later calls drop
+    calls = 80
     barrier = threading.Barrier(calls)
 
     def call(i: int) -> tuple[str, bool]:
-        resource = (f0, s0, month)[i % 3]
+        resource = (f0, s0, month, clocks)[i % 4]
+        when = now + 0.5 * (i % 3) if resource is clocks else now
         barrier.wait(timeout=30)
         with database.transaction() as connection:
-            return resource.name, admit(connection, resource, now).allowed
+            return resource.name, admit(connection, resource, when).allowed
 
     with ThreadPoolExecutor(calls) as pool:
         outcomes = list(pool.map(call, range(calls)))
     admitted = {name: sum(ok for n, ok in outcomes if n == name) for name, _ in outcomes}
-    assert admitted == {"race": 20, "race-s0": 10, "race-month": 5}
+    assert admitted == {"race": 20, "race-s0": 10, "race-month": 5, "race-clocks": 20}
     with database.transaction() as connection:
         assert usage_report(connection, "race", now).calls_this_minute == 20
         assert usage_report(connection, "race-s0", now).calls_this_second == 10
         month_report = usage_report(connection, "race-month", now)
         assert (month_report.calls_this_month, month_report.calls_this_minute) == (30_000, 5)
+        assert usage_report(connection, "race-clocks", now).calls_this_minute == 21
 
 
 def test_resources_do_not_wait_for_each_other(postgres):
