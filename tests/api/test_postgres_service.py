@@ -3,10 +3,11 @@ tests/postgres_server.py; skipped when PostgreSQL or psycopg is not installed).
 
 What one process writes the other serves: a person group created through one, persons, faces
 and training through the other, identify through the first (its gallery rebuilt from the
-database: each process has its own home). The monthly quota and F0's twenty calls a minute
-stay exact when calls race on both processes, an admission held open on one resource holds up
-no other resource's calls, and everything survives a restart of both. (The store-level tests in
-test_api_store.py and test_recognition_store.py also run on PostgreSQL.)
+database: each process has its own home). The monthly quota stays exact when calls race on
+both processes, an admission held open on one resource holds up no other resource's calls,
+and everything survives a restart of both. (F0's twenty a minute across three processes:
+test_cluster.py; the store-level tests in test_api_store.py and test_recognition_store.py also
+run on PostgreSQL.)
 """
 
 from __future__ import annotations
@@ -141,30 +142,21 @@ def test_two_servers_share_one_postgresql_database(postgres, tmp_path, models_ro
         assert sorted(statuses) == [403] * 20 + [415] * 10
         assert usage(a, metered)["callsThisMonth"] == usage(b, metered)["callsThisMonth"] == 30_000
 
-        # -- F0's twenty calls a minute, raced for on both processes; a second resource's
-        # admission left open in this process holds up neither those calls nor the first
-        # resource's, only its own resource's next call
+        # -- an admission left open in this process on one resource holds up that resource's
+        # next call only: another resource's calls, through either process, go on
         database = open_database(url, create=False)
         try:
             with database.transaction() as connection:
-                f0, held = (create_resource(connection, name, "F0")
-                            for name in ("per-minute", "held"))
-            held_ref = ResourceRef(held.id, held.name, held.tier)
-            seconds_left = 60 - time.time() % 60
-            if seconds_left < 10:  # all thirty calls in one minute
-                time.sleep(seconds_left + 0.1)
-            with ThreadPoolExecutor(31) as pool, database.transaction() as holding:
-                assert admit(holding, held_ref).allowed
+                held = create_resource(connection, "held", "F0")
+            with ThreadPoolExecutor(1) as pool, database.transaction() as holding:
+                assert admit(holding, ResourceRef(held.id, held.name, held.tier)).allowed
                 waiting = pool.submit(cheap_call_with, held.key1, 0)
-                statuses = list(pool.map(lambda i: cheap_call_with(f0.key1, i), range(30)))
-                assert sorted(statuses) == [415] * 20 + [429] * 10
-                assert cheap_call_with(key, 1) == 415  # 'shared' is admitted too
+                assert [cheap_call_with(key, i) for i in range(2)] == [415, 415]
                 with pytest.raises(FuturesTimeout):
                     waiting.result(timeout=0.5)
             assert waiting.result(timeout=30) == 415
         finally:
             database.close()
-        assert usage(b, f0.key1)["callsThisMinute"] == 20
         assert usage(a, held.key1)["callsThisMinute"] == 2
     finally:
         stop_service(a.process)
