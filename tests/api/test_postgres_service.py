@@ -21,12 +21,13 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 import numpy as np
 import pytest
 import requests
+from api_service import STREAM, Api, Service, start_service, stop_service
 from PIL import Image
 
-from api_service import STREAM, Api, Service, start_service, stop_service
 from rostro.store.db import open_database
 from rostro.store.resources import ResourceRef, create_resource
 from rostro.store.usage import admit, record_calls
+
 
 def face_id(api: Api, image: bytes) -> str:
     [found] = api.detect(image)

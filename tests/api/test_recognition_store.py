@@ -29,6 +29,7 @@ from rostro.store.quotas import FACES_PER_PERSON, quota
 from rostro.store.resources import create_resource
 from rostro.vision.templates import template, templates
 
+
 @pytest.fixture
 def database(database_location):
     db = open_database(database_location)

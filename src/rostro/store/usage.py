@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection, text
+
 from rostro.store.resources import ResourceRef, get_resource
 from rostro.store.tiers import Tier, get_tier
 

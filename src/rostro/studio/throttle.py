@@ -15,9 +15,9 @@ worker and every process on the database enforces the same count:
 An attempt is counted as a failure *before* its password is checked (``reserve``) and the
 count is taken back when it succeeds (``succeeded``): parallel attempts cannot all pass a
 check that sees none of the others (the check and the count hold one global lock on
-PostgreSQL, ``rostro.store.locks``; SQLite's writers run one at a time anyway). The client address is the connection's peer, or what a
-trusted proxy forwarded (``rostro serve --forwarded-allow-ips``); by default no forwarded
-header is believed.
+PostgreSQL, ``rostro.store.locks``; SQLite's writers run one at a time anyway). The client
+address is the connection's peer, or what a trusted proxy forwarded (``rostro serve
+--forwarded-allow-ips``); by default no forwarded header is believed.
 """
 
 from __future__ import annotations
