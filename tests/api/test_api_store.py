@@ -91,6 +91,14 @@ def test_postgresql_database_by_url(postgres, tmp_path, monkeypatch):
         assert connection.exec_driver_sql(
             "SHOW idle_in_transaction_session_timeout").scalar() == "1min"
         assert migrations.stored_revision(connection) == migrations.head()
+    with database.snapshot() as connection:  # pages that read many things see one moment
+        assert connection.exec_driver_sql("SHOW transaction_isolation").scalar() == \
+            "repeatable read"
+        assert connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+        assert list_resources(connection) == []
+    with database.transaction() as connection:  # the pool's connections are as before
+        assert connection.exec_driver_sql("SHOW transaction_isolation").scalar() == \
+            "read committed"
     database.close()
     open_database(url, create=False).close()
 
