@@ -141,11 +141,6 @@ _COUNT_ALL = text(
     "(:resource_id, 'second', :second, 1) "
     'ON CONFLICT (resource_id, "window", start) '
     'DO UPDATE SET calls = usage_counters.calls + 1 RETURNING "window", calls')
-_COUNT_ONE = text(
-    'INSERT INTO usage_counters (resource_id, "window", start, calls) '
-    "VALUES (:resource_id, :window, :start, 1) "
-    'ON CONFLICT (resource_id, "window", start) '
-    "DO UPDATE SET calls = usage_counters.calls + 1 RETURNING calls")
 
 
 def admit(connection: Connection, resource: ResourceRef, now: float | None = None) -> Admission:
@@ -174,8 +169,8 @@ def admit(connection: Connection, resource: ResourceRef, now: float | None = Non
         refused = _refusal(tier, _counts(connection, resource.id, starts), starts, now)
         if refused is not None:
             return refused
-        if not _count_if_under(connection, resource.id, "month", starts["month"],
-                               tier.monthly_quota):
+        if _count_if_under(connection, resource.id, "month", starts["month"],
+                           tier.monthly_quota) is None:
             return _refusal(tier, {"month": tier.monthly_quota}, starts, now)
         rate_window = tier.window_name
         rate = _count_if_under(connection, resource.id, rate_window, starts[rate_window],
@@ -185,8 +180,8 @@ def admit(connection: Connection, resource: ResourceRef, now: float | None = Non
                                           "start": starts["month"]})
             return _refusal(tier, {"month": 0, rate_window: tier.rate_limit}, starts, now)
         (other,) = (w for w in WINDOWS if w not in ("month", rate_window))
-        counted = {rate_window: rate, other: connection.execute(_COUNT_ONE, {
-            "resource_id": resource.id, "window": other, "start": starts[other]}).scalar_one()}
+        counted = {rate_window: rate, other: _count_if_under(
+            connection, resource.id, other, starts[other], None)}
     if counted["second"] == 1:
         _drop_past(connection, resource.id, starts)
     return Admission(True, tier)
