@@ -41,7 +41,9 @@ train request, end of a run (store.training)    the container's row lock, then t
 update a container/person/face, delete a face   one statement each; a deletion counts as
                                                 "removed since training" only if it deleted
 reads: list, get, verify, identify, find        none (each statement sees committed data;
-similar, usage, training status, operations     ``Database.snapshot`` where pages read many)
+similar, usage, training status, operations     ``Database.snapshot`` where pages read many);
+                                                an operation whose container is gone is
+                                                marked failed by one UPDATE
 migrations (open_database)                      migrate's own advisory lock (MIGRATION_LOCK)
 create a resource, the first 'default',         global lock "resources" (regenerating a key,
 sensitive-attributes setting (CLI, Studio)      changing a tier, deleting: one statement)
