@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -403,6 +404,7 @@ def run(args: argparse.Namespace) -> dict:
         for variant in variants:
             for launched in variant.servers:
                 serving.stop(launched.process)
+                shutil.rmtree(launched.log.parent, ignore_errors=True)  # the server's home
         database.stop()
     return {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
