@@ -1,18 +1,14 @@
 """`rostro detect --ray`: the same outputs as the single-process CLI, resumable, clear errors.
 
-One local Ray instance (2 CPUs) serves the module: the CLI runs in this process on it (as a
-notebook would), and once as a separate driver process that is killed mid-run.
+One local Ray instance (2 CPUs) serves the module and the CLI runs in this process on it, as a
+notebook would: its workers load the models once for every test here.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -20,9 +16,6 @@ import numpy as np
 import pytest
 
 from rostro.cli import main
-
-REPO = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory, astronaut, cameraman) -> Path:
@@ -91,34 +84,42 @@ def test_ray_writes_the_local_outputs_byte_for_byte(photos, ray_address, tmp_pat
         "local", "local.csv", "photos", "ray", "ray.csv"]
 
 
-def test_a_killed_driver_resumes_where_it_stopped(photos, ray_address, tmp_path, capsys):
+def test_an_interrupted_run_resumes_where_it_stopped(photos, ray_address, tmp_path, capsys,
+                                                    monkeypatch):
+    """The driver dies (here: interrupted) after three shards were saved; the same command
+    again reads those three back, analyses the rest and writes the complete outputs."""
+    from rostro.batch.shards import ShardStore
+
     reference = tmp_path / "reference.jsonl"
     _detect(capsys, photos, "--format", "jsonl", "-o", reference)
     out, progress = tmp_path / "out.jsonl", tmp_path / "out.jsonl.progress"
-    args = ["detect", str(photos), "--format", "jsonl", "-o", str(out), "--annotate",
-            str(tmp_path / "annotated"), "--ray", ray_address, "--shard-size", "1"]
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    driver = subprocess.Popen([sys.executable, "-m", "rostro.cli", *args], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not list(progress.glob("shard-*.jsonl")) and driver.poll() is None:
-        assert time.monotonic() < deadline, "the driver finished no shard in 60 s"
-        time.sleep(0.02)
-    driver.send_signal(signal.SIGKILL)
-    driver.wait()
+    args = [photos, "--format", "jsonl", "-o", out, "--annotate", tmp_path / "annotated",
+            "--ray", ray_address, "--shard-size", "1"]
+    save = ShardStore.save
+
+    def save_three_then_die(store, index, records):
+        if len(list(store.directory.glob("shard-*.jsonl"))) == 3:
+            raise KeyboardInterrupt  # the driver stops before saving a fourth shard
+        save(store, index, records)
+
+    monkeypatch.setattr(ShardStore, "save", save_three_then_die)
+    assert _detect(capsys, *args)[0] == 130
+    monkeypatch.setattr(ShardStore, "save", save)
     finished = sorted(progress.glob("shard-*.jsonl"))
-    assert finished and not out.exists()  # the output is complete or absent
-    assert len(finished) < 9, driver.stderr.read().decode()
+    assert len(finished) == 3 and sorted(p.name for p in tmp_path.iterdir()) == [
+        "annotated", "out.jsonl.progress", "reference.jsonl"]  # no partial output
 
     # Mark one finished shard so the rerun shows it was read back, not analysed again.
-    marked = json.loads(finished[0].read_text())
-    if "faces" in marked:
-        marked["faces"] = [{"faceRectangle": {"top": 1, "left": 2, "width": 3, "height": 4}}]
-        finished[0].write_text(json.dumps(marked) + "\n")
-    code, _, err = _detect(capsys, *args[1:])
+    marked = next(json.loads(p.read_text()) for p in finished if "faces" in p.read_text())
+    marked_line = json.dumps(marked)
+    marked["faces"] = [{"faceRectangle": {"top": 1, "left": 2, "width": 3, "height": 4}}]
+    for path in finished:
+        if path.read_text().strip() == marked_line:
+            path.write_text(json.dumps(marked) + "\n")
+    code, _, err = _detect(capsys, *args)
     assert code == 3
-    assert f"{len(finished)} of 9 shards already done" in err
-    expected = [line if json.loads(line)["image"] != marked["image"] else json.dumps(marked)
+    assert "3 of 9 shards already done" in err
+    expected = [json.dumps(marked) if line == marked_line else line
                 for line in reference.read_text().splitlines()]
     assert out.read_text().splitlines() == expected
     assert not progress.exists()

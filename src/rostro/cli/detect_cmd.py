@@ -125,8 +125,13 @@ def _run(args: argparse.Namespace) -> int:
         failures = write_outputs(records, args.format, sys.stdout, args.annotate, len(sources) == 1)
     else:
         partial = args.output.with_name(args.output.name + ".partial")
-        with partial.open("w", encoding="utf-8", newline="") as out:
-            failures = write_outputs(records, args.format, out, args.annotate, len(sources) == 1)
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                failures = write_outputs(records, args.format, out, args.annotate,
+                                         len(sources) == 1)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         os.replace(partial, args.output)
     if store is not None:
         store.remove()
