@@ -17,6 +17,7 @@ import pytest
 
 from rostro.cli import main
 
+
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory, astronaut, cameraman) -> Path:
     """Eight small photos (faces and none) and one unreadable file."""

@@ -112,7 +112,7 @@ def analyse_file(analyzer: Analyzer, source: str, options: DetectOptions,
                    for f in faces)
     png = None
     if options.annotate:
-        labels = [_label(i, f, b) for i, (f, b) in enumerate(zip(faces, bodies))]
+        labels = [_label(i, f, b) for i, (f, b) in enumerate(zip(faces, bodies, strict=True))]
         ok, encoded = cv2.imencode(".png", annotate(image, faces, labels))
         if not ok:
             raise VisionError(f"could not encode the annotated copy of {source}")
