@@ -14,6 +14,9 @@ mirrored and darkened, and photos without faces) to a temporary folder, then tim
   second), as the CLI does.
 
 Photos per second per core = photos / wall seconds / cores used (1 single-process, N for Ray).
+Ray starts its workers at nice 15 by default, which on a busy machine starves them next to the
+single process at nice 0: the script sets ``RAY_worker_niceness`` (``--worker-niceness``,
+default 0) so both compete alike.
 On a shared machine the N workers may not get N cores, so the warm runs also report photos per
 CPU-second: CPU time of this process and every process under it (Ray's GCS, raylet, workers).
 Both runs' JSON lines are compared byte for byte. The machine may be shared: the script prints
@@ -120,8 +123,12 @@ def main() -> int:
     parser.add_argument("--cpus", type=int, default=2, help="Ray workers (CPUs of the instance)")
     parser.add_argument("--shard-size", type=int, default=16)
     parser.add_argument("--skip-cold", action="store_true", help="only the warm comparison")
+    parser.add_argument("--worker-niceness", type=int, default=0,
+                        help="nice value of the Ray workers (Ray's default is 15; 0 = this "
+                             "script's, so both backends compete for CPU alike)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")
     args = parser.parse_args()
+    os.environ["RAY_worker_niceness"] = str(args.worker_niceness)  # read by the raylet
     load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,7 +169,8 @@ def main() -> int:
     warm_ratio = ray_warm["photos_per_s_per_core"] / local_warm["photos_per_s_per_core"]
     cpu_ratio = ray_warm["photos_per_cpu_s"] / local_warm["photos_per_cpu_s"]
     out = sys.stdout
-    out.write(f"{args.photos} photos, shard size {args.shard_size}, load average "
+    out.write(f"{args.photos} photos, shard size {args.shard_size}, Ray worker niceness "
+              f"{args.worker_niceness}, load average "
               f"{load_before[0]:.1f} before, {load_after[0]:.1f} after, "
               f"{os.cpu_count()} cores\n\n")
     out.write("| run | wall s | photos/s | photos/s per core | photos per CPU-second |\n"
@@ -173,7 +181,8 @@ def main() -> int:
     out.write(f"\nwarm, Ray / single process: {warm_ratio:.2f} per core (wall), {cpu_ratio:.2f} per "
               f"CPU-second\noutputs byte-identical: {same}\n")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "warm_ratio": warm_ratio,
+        args.json.write_text(json.dumps({"rows": rows, "worker_niceness": args.worker_niceness,
+                                         "warm_ratio": warm_ratio,
                                          "cpu_ratio": cpu_ratio, "identical": same,
                                          "load": [load_before, load_after]}, indent=2))
     return 0 if same else 1
