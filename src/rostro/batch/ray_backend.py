@@ -149,17 +149,19 @@ def analyse_on_ray(shards: list[Shard], store: ShardStore, options: DetectOption
     ``store`` (already opened) does not hold yet. A finished shard's annotated images are
     written, then the shard is saved to ``store``: a crash at any point loses no finished shard."""
     ray = import_ray()
-    started = connect(address, local_cpus)
-    task = ray.remote(analyse_shard).options(num_cpus=1, max_retries=TASK_RETRIES)
-    base_dir = Path.cwd()  # workers start elsewhere: relative paths are the driver's
     todo = deque(shard for shard in shards if not store.done(shard.index))
     finished_images = sum(len(s.sources) for s in shards) - sum(len(s.sources) for s in todo)
-    # Enough tasks queued to keep every CPU busy while the driver saves results, few enough
-    # that results waiting for their turn in the output order stay bounded.
-    window = 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
-    pending: dict = {}
     bar = progress_bar(sum(len(s.sources) for s in shards), show_progress, finished_images)
+    pending: dict = {}
+    started = False
     try:
+        if todo:  # a resumed run that has every shard needs no cluster
+            started = connect(address, local_cpus)
+            task = ray.remote(analyse_shard).options(num_cpus=1, max_retries=TASK_RETRIES)
+            base_dir = Path.cwd()  # workers start elsewhere: relative paths are the driver's
+            # Enough tasks queued to keep every CPU busy while the driver saves results, few
+            # enough that results waiting for their turn in the output order stay bounded.
+            window = 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
         for shard in shards:
             while not store.done(shard.index):
                 while todo and len(pending) < window:
