@@ -134,14 +134,16 @@ def test_without_ray_the_error_names_the_extra(photos, monkeypatch, capsys):
     assert err == "rostro: error: --ray needs Ray, which is not installed: pip install 'rostro[ray]'\n"
 
 
-def test_an_address_without_a_cluster_is_one_clear_line(photos, capsys):
+def test_an_address_without_a_cluster_is_one_clear_line(photos, tmp_path, capsys, monkeypatch):
     pytest.importorskip("ray")
+    monkeypatch.chdir(tmp_path)
     with socket.socket() as probe:  # a loopback port that nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     code, _, err = _detect(capsys, photos, "--ray", f"127.0.0.1:{port}")
     assert code == 1 and len(err.splitlines()) == 1
     assert err.startswith(f"rostro: error: no Ray cluster at 127.0.0.1:{port}: ")
+    assert list(tmp_path.iterdir()) == []  # no progress folder for a run that never started
 
 
 def test_a_worker_without_models_names_its_node(tmp_path, photos, monkeypatch):

@@ -61,22 +61,23 @@ class ShardStore:
     def _path(self, index: int) -> Path:
         return self.directory / f"shard-{index:07d}.jsonl"
 
+    def _manifest(self) -> dict:
+        return {"fingerprint": self.fingerprint, "shards": self.shard_count}
+
     def open(self) -> int:
-        """Create the folder, or take it over from an earlier run of the same command; progress
-        of another command there is discarded. Return how many shards are already finished."""
+        """Take the folder over from an earlier run of the same command (progress of another
+        command there is discarded); return how many shards are already finished. The folder
+        itself is made by the first ``save``: a run that fails before any shard leaves none."""
         manifest = self.directory / MANIFEST
-        wanted = {"fingerprint": self.fingerprint, "shards": self.shard_count}
         if manifest.exists():
             try:
                 found = json.loads(manifest.read_text())
             except (OSError, ValueError):
                 found = None
-            if found == wanted:
+            if found == self._manifest():
                 return sum(self.done(i) for i in range(self.shard_count))
             log.warning("%s holds progress of another command; starting over", self.directory)
             shutil.rmtree(self.directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(manifest, json.dumps(wanted))
         return 0
 
     def done(self, index: int) -> bool:
@@ -85,6 +86,9 @@ class ShardStore:
 
     def save(self, index: int, records: list[Record]) -> None:
         """Record shard ``index`` as finished with these records (their images are not kept)."""
+        if not self.directory.exists():
+            self.directory.mkdir(parents=True)
+            _write_atomically(self.directory / MANIFEST, json.dumps(self._manifest()))
         _write_atomically(self._path(index),
                           "".join(json.dumps(r.to_json()) + "\n" for r in records))
 
