@@ -97,6 +97,7 @@ SLOW_MODULES = frozenset({
     "tests/studio/test_studio_http.py",
     "tests/studio/test_studio_security.py",
     "tests/test_attributes_heads.py",
+    "tests/test_cli_ray.py",
     "tests/test_convert.py",
     "tests/test_convert_faceapi.py",
     "tests/test_convert_keras.py",
