@@ -7,6 +7,7 @@ notebook would: its workers load the models once for every test here.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -40,6 +41,9 @@ def photos(tmp_path_factory, astronaut, cameraman) -> Path:
 def ray_address(models_root):
     """The GCS address of a local Ray instance that this process holds for the module."""
     ray = pytest.importorskip("ray")
+    from rostro.batch.ray_backend import AGENT_REGISTER_TIMEOUT_MS
+
+    os.environ.setdefault("RAY_agent_register_timeout_ms", str(AGENT_REGISTER_TIMEOUT_MS))
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
     try:
         yield ray.get_runtime_context().gcs_address

@@ -75,6 +75,10 @@ def _check_reachable(address: str) -> None:
                              "`ray start --head` or use --ray auto") from None
 
 
+#: How long a local instance's raylet waits for its agents (Ray's default: 15 s).
+AGENT_REGISTER_TIMEOUT_MS = 120_000
+
+
 def connect(address: str, local_cpus: int | None = None) -> bool:
     """Join the Ray cluster at ``address``; return whether this call started the session (the
     caller then shuts it down). 'auto': $RAY_ADDRESS, else a cluster started on this machine
@@ -88,6 +92,9 @@ def connect(address: str, local_cpus: int | None = None) -> bool:
     if ray.is_initialized():
         return False
     extra = {"num_cpus": local_cpus} if local_cpus else {}
+    # A local instance's raylet gives its Python agents 15 s to register by default; on a
+    # busy machine they take longer and the start fails ("timed out during startup").
+    os.environ.setdefault("RAY_agent_register_timeout_ms", str(AGENT_REGISTER_TIMEOUT_MS))
     try:
         ray.init(address=None if address == "auto" else address, include_dashboard=False,
                  logging_level=logging.WARNING, **extra)
