@@ -201,6 +201,20 @@ def postgres():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def pgvector_server():
+    """A throwaway PostgreSQL server that offers pgvector (the pgserver wheel's PostgreSQL 16,
+    tests/postgres_server.py ``start_pgvector``); skips, saying why, without one."""
+    import postgres_server
+
+    try:
+        server = postgres_server.start_pgvector()
+    except postgres_server.Unavailable as exc:
+        pytest.skip(f"PostgreSQL with pgvector unavailable: {exc}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_location(request, tmp_path) -> str:
     """Where a fresh test database is: a SQLite file, or a new database on the session's

@@ -84,6 +84,10 @@ def test_two_servers_share_one_postgresql_database(postgres, tmp_path, models_ro
     a, b = start_both(homes, models_root, url, flag_first=True)
     try:
         assert a.default_key == b.default_key  # one database: one 'default' resource
+        # Debian's server has no pgvector: each process says it keeps its own index files
+        for server in (a, b):
+            assert "not shared: the PostgreSQL server does not offer the pgvector" in \
+                server.log.read_text(errors="replace")
         # The CLI finds the database through the variable too (b's environment has it).
         key = re.search(r"KEY 1:\s+(\w+)",
                         b.cli("resources", "create", "shared", "--tier", "unlimited").stdout)[1]
