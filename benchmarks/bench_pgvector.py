@@ -57,6 +57,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--build-threads", type=int, default=2,
                         help="processes building the HNSW index (leader + workers)")
     parser.add_argument("--url", help="a PostgreSQL database with pgvector (default: start one)")
+    parser.add_argument("--shared-buffers", default="1GB",
+                        help="shared_buffers of the server started here (room for table + index)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     return parser.parse_args()
 
@@ -82,6 +84,19 @@ def table_bytes(store: SharedGalleries) -> int:
             "SELECT pg_total_relation_size('trained_vectors')").scalar())
 
 
+def round_trip_ms(store: SharedGalleries, calls: int = 200) -> float:
+    """p50 of an empty call the way a search makes it (pool checkout, BEGIN, set_config, one
+    statement, COMMIT): the floor under every latency below."""
+    seconds = []
+    for _ in range(calls):
+        began = time.perf_counter()
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("SELECT set_config('hnsw.ef_search', '64', true)")
+            connection.exec_driver_sql("SELECT 1").all()
+        seconds.append(time.perf_counter() - began)
+    return percentiles(seconds)[0]
+
+
 def bench_size(url: str, n: int, args: argparse.Namespace) -> dict:
     gallery = clustered_gallery(n)
     queries, _ = probe_queries(gallery, args.queries)
@@ -95,9 +110,10 @@ def bench_size(url: str, n: int, args: argparse.Namespace) -> dict:
     published = hnsw.publish(f"bench/hnsw/{n}", uuid.uuid4().hex, gallery.ids,
                              gallery.embeddings, build_threads=args.build_threads)
     publish_s = time.perf_counter() - began
-    result = {"faces": n, "publish_s": publish_s,
+    result = {"faces": n, "publish_s": publish_s, "round_trip_p50_ms": round_trip_ms(hnsw),
               "table_mib": (table_bytes(hnsw) - before) / 2**20, "default_ef": None, "ef": []}
-    print(f"{n} faces: published with HNSW in {publish_s:.1f} s", file=sys.stderr, flush=True)
+    print(f"{n} faces: published with HNSW in {publish_s:.1f} s; empty call p50 "
+          f"{result['round_trip_p50_ms']:.2f} ms", file=sys.stderr, flush=True)
     default = default_ef_search(n)
     result["default_ef"] = default
     sweep = sorted({default, *(int(v) for v in args.ef_sweep.split(",") if v)})
@@ -147,6 +163,8 @@ def markdown(results: list[dict], k: int) -> str:
             x = r["exact"]
             lines.append(f"| {r['faces']:,} | {x['copy_s']:.0f} s (COPY) | | exact scan "
                          f"| {x['recall_at_1']:.3f} | {x['p50_ms']:.1f} / {x['p95_ms']:.1f} ms | |")
+        lines.append(f"| {r['faces']:,} | | | empty call (floor) | "
+                     f"| {r['round_trip_p50_ms']:.2f} ms p50 | |")
     return "\n".join(lines)
 
 
@@ -157,7 +175,7 @@ def main(args: argparse.Namespace) -> None:
         sys.path.insert(0, str(TESTS))
         import postgres_server
 
-        server = postgres_server.start_pgvector()
+        server = postgres_server.start_pgvector((f"shared_buffers={args.shared_buffers}",))
         url = server.create_database("bench")
     try:
         from sqlalchemy import create_engine

@@ -137,14 +137,15 @@ def _runner() -> tuple[tuple[str, ...], int | None]:
     return ("runuser", "-u", "postgres", "--"), uid
 
 
-def start_pgvector() -> PostgresServer:
+def start_pgvector(settings: tuple[str, ...] = ()) -> PostgresServer:
     """Like :func:`start`, with a server that offers pgvector (see :func:`pgvector_binaries`)."""
-    return start(pgvector_binaries())
+    return start(pgvector_binaries(), settings)
 
 
-def start(folder: Path | None = None) -> PostgresServer:
+def start(folder: Path | None = None, settings: tuple[str, ...] = ()) -> PostgresServer:
     """Create and start a cluster on a free port of 127.0.0.1, from the binaries in
-    ``folder`` (default: :func:`binaries`)."""
+    ``folder`` (default: :func:`binaries`), with ``settings`` (``name=value``) besides
+    :data:`SETTINGS`."""
     if importlib.util.find_spec("psycopg") is None:
         raise Unavailable("psycopg is not installed (pip install 'rostro[postgres]')")
     folder = folder or binaries()
@@ -166,7 +167,7 @@ def start(folder: Path | None = None) -> PostgresServer:
                 raise RuntimeError(f"initdb failed:\n{result.stdout}{result.stderr}")
         options = " ".join([f"-c listen_addresses=127.0.0.1 -c port={server.port}",
                             f"-c unix_socket_directories={root}",
-                            *(f"-c {setting}" for setting in SETTINGS)])
+                            *(f"-c {setting}" for setting in (*SETTINGS, *settings))])
         started = server._pg(str(folder / "pg_ctl"), "-D", str(root / "data"),
                              "-l", str(root / "server.log"), "-o", options, "-w",
                              "-t", str(START_TIMEOUT), "start", check=False)

@@ -187,16 +187,21 @@ def image_server(images):
 
 # -------------------------------------------------------------------------------- database
 
+def _started(start: str, what: str):
+    """``postgres_server.<start>()``, or skip the test saying why ``what`` is unavailable."""
+    import postgres_server
+
+    try:
+        return getattr(postgres_server, start)()
+    except postgres_server.Unavailable as exc:
+        pytest.skip(f"{what} unavailable: {exc}")
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A throwaway PostgreSQL server for the session (tests/postgres_server.py); tests that
     use it skip, saying why, when PostgreSQL or psycopg is not installed."""
-    import postgres_server
-
-    try:
-        server = postgres_server.start()
-    except postgres_server.Unavailable as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    server = _started("start", "PostgreSQL")
     yield server
     server.stop()
 
@@ -205,12 +210,7 @@ def postgres():
 def pgvector_server():
     """A throwaway PostgreSQL server that offers pgvector (the pgserver wheel's PostgreSQL 16,
     tests/postgres_server.py ``start_pgvector``); skips, saying why, without one."""
-    import postgres_server
-
-    try:
-        server = postgres_server.start_pgvector()
-    except postgres_server.Unavailable as exc:
-        pytest.skip(f"PostgreSQL with pgvector unavailable: {exc}")
+    server = _started("start_pgvector", "PostgreSQL with pgvector")
     yield server
     server.stop()
 
