@@ -33,14 +33,14 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from rostro.search.pgvector_store import (  # noqa: E402
+from rostro.search.pgvector_store import (
     SharedGalleries,
     default_ef_search,
     prepare,
 )
-from rostro.search.synthetic import clustered_gallery, probe_queries  # noqa: E402
+from rostro.search.synthetic import clustered_gallery, probe_queries
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 
@@ -150,8 +150,8 @@ def bench_size(url: str, n: int, args: argparse.Namespace) -> dict:
 
 
 def markdown(results: list[dict], k: int) -> str:
-    lines = ["| faces | publish (COPY + HNSW) | table + index | ef_search | recall@1 vs exact "
-             f"| p50 / p95 one face (top {k}) | p50 10 faces |",
+    lines = [("| faces | publish (COPY + HNSW) | table + index | ef_search | recall@1 vs exact "
+              f"| p50 / p95 one face (top {k}) | p50 10 faces |"),
              "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         for e in r["ef"]:

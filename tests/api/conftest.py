@@ -185,6 +185,19 @@ def image_server(images):
         httpd.server_close()
 
 
+@pytest.fixture(scope="session")
+def photos(images) -> dict[str, bytes]:
+    """Two persons for the multi-process tests: the astronaut (a face and a VGA probe of it)
+    and skimage's cameraman."""
+    from skimage import data
+
+    camera = np.stack([data.camera()] * 3, axis=-1)
+    out = io.BytesIO()
+    Image.fromarray(camera).save(out, format="JPEG", quality=90)
+    return {"eileen": images["face.jpg"], "eileen-probe": images["vga.jpg"],
+            "cameraman": out.getvalue()}
+
+
 # -------------------------------------------------------------------------------- database
 
 def _started(start: str, what: str):

@@ -17,14 +17,14 @@ import uuid
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine
-
 from api_service import STREAM, Api, stop_service
+from sqlalchemy import create_engine
+from test_postgres_service import face_id, identify, start_both
+
 from rostro.search import Gallery
 from rostro.search.errors import SearchError
 from rostro.search.pgvector_store import SharedGalleries, prepare
 from rostro.search.synthetic import clustered_gallery, probe_queries
-from test_postgres_service import face_id, identify, photos, start_both  # noqa: F401
 
 
 def wait_trained(api: Api, group: str) -> dict:

@@ -12,17 +12,14 @@ run on PostgreSQL.)
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 
-import numpy as np
 import pytest
 import requests
 from api_service import STREAM, Api, Service, start_service, stop_service
-from PIL import Image
 
 from rostro.store.db import open_database
 from rostro.store.resources import ResourceRef, create_resource
@@ -65,17 +62,6 @@ def start_both(homes, models_root, url: str, flag_first: bool) -> tuple[Service,
                     stop_service(future.result().process)
             raise failures[0]
         return started[0].result(), started[1].result()
-
-
-@pytest.fixture(scope="module")
-def photos(images) -> dict[str, bytes]:
-    from skimage import data
-
-    camera = np.stack([data.camera()] * 3, axis=-1)
-    out = io.BytesIO()
-    Image.fromarray(camera).save(out, format="JPEG", quality=90)
-    return {"eileen": images["face.jpg"], "eileen-probe": images["vga.jpg"],
-            "cameraman": out.getvalue()}
 
 
 def test_two_servers_share_one_postgresql_database(postgres, tmp_path, models_root, photos):

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from rostro.search.base import SearchHits, check_embeddings, check_k
 from rostro.search.errors import SearchError
@@ -68,15 +69,15 @@ _SCHEMA_LOCK = 0x766563746F72
 
 SCHEMA = (
     f"CREATE EXTENSION IF NOT EXISTS {EXTENSION}",
-    "CREATE TABLE IF NOT EXISTS trained_galleries ("
-    " id bigserial PRIMARY KEY, snapshot varchar(32) NOT NULL UNIQUE, gallery text NOT NULL,"
-    " faces integer NOT NULL, persons boolean NOT NULL, approximate boolean NOT NULL,"
-    " created_at double precision NOT NULL)",
+    ("CREATE TABLE IF NOT EXISTS trained_galleries ("
+     " id bigserial PRIMARY KEY, snapshot varchar(32) NOT NULL UNIQUE, gallery text NOT NULL,"
+     " faces integer NOT NULL, persons boolean NOT NULL, approximate boolean NOT NULL,"
+     " created_at double precision NOT NULL)"),
     "CREATE INDEX IF NOT EXISTS trained_galleries_gallery ON trained_galleries (gallery)",
-    "CREATE TABLE IF NOT EXISTS trained_vectors ("
-    " gallery_id bigint NOT NULL REFERENCES trained_galleries (id) ON DELETE CASCADE,"
-    f" item bigint NOT NULL, embedding vector({DIMENSION}) NOT NULL,"
-    " PRIMARY KEY (gallery_id, item))",
+    ("CREATE TABLE IF NOT EXISTS trained_vectors ("
+     " gallery_id bigint NOT NULL REFERENCES trained_galleries (id) ON DELETE CASCADE,"
+     f" item bigint NOT NULL, embedding vector({DIMENSION}) NOT NULL,"
+     " PRIMARY KEY (gallery_id, item))"),
 )
 
 
@@ -131,7 +132,7 @@ def prepare(engine: Engine) -> Readiness:
             version = connection.exec_driver_sql(
                 "SELECT extversion FROM pg_extension WHERE extname = %(name)s",
                 {"name": EXTENSION}).scalar()
-    except Exception as exc:  # e.g. no right to CREATE EXTENSION: run per node instead
+    except SQLAlchemyError as exc:  # e.g. no right to CREATE EXTENSION: run per node instead
         return Readiness(False, reason=f"pgvector could not be set up: {exc}".strip())
     return Readiness(True, version=version)
 
