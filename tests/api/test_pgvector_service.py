@@ -4,7 +4,8 @@ PostgreSQL 16, tests/postgres_server.py ``start_pgvector``; skipped without it).
 Two real `rostro serve` processes on one database, each with its own home: a group trained
 through one is identified through the other at once, with no index file on either node;
 faces added after training are not found until the next training (Azure's snapshot
-semantics). Below, the store itself on the same server: exact and HNSW snapshots against
+semantics). Below, the store itself on the same server (its tables made by migration 0008):
+exact and HNSW snapshots against
 numpy's exact answer, the rebuild of a snapshot the database lacks, and retiring old ones.
 (The start-up warning on a server without pgvector is asserted in test_postgres_service.py,
 on Debian's PostgreSQL.)
@@ -18,13 +19,14 @@ import uuid
 import numpy as np
 import pytest
 from api_service import STREAM, Api, stop_service
-from sqlalchemy import create_engine
+from sqlalchemy import inspect
 from test_postgres_service import face_id, identify, start_both
 
 from rostro.search import Gallery
 from rostro.search.errors import SearchError
 from rostro.search.pgvector_store import SharedGalleries, prepare
 from rostro.search.synthetic import clustered_gallery, probe_queries
+from rostro.store.db import open_database
 
 
 def wait_trained(api: Api, group: str) -> dict:
@@ -75,11 +77,16 @@ def test_a_group_trained_on_one_node_is_identified_on_another_at_once(
 
 @pytest.fixture(scope="module")
 def store(pgvector_server):
-    url = pgvector_server.create_database().replace("postgresql://", "postgresql+psycopg://")
-    engine = create_engine(url)
-    assert prepare(engine).ready
-    engine.dispose()
-    shared = SharedGalleries(url)
+    location = pgvector_server.create_database()
+    database = open_database(location)  # migration 0008: the extension and the tables
+    try:
+        with database.transaction() as connection:
+            found = inspect(connection)
+            assert found.has_table("trained_galleries") and found.has_table("trained_vectors")
+        assert prepare(database.engine).ready
+    finally:
+        database.close()
+    shared = SharedGalleries(location.replace("postgresql://", "postgresql+psycopg://"))
     yield shared
     shared.close()
 
