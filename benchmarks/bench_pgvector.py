@@ -35,6 +35,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np
 
+from rostro.search import pgvector_store
 from rostro.search.pgvector_store import (
     SharedGalleries,
     default_ef_search,
@@ -56,6 +57,9 @@ def _parse() -> argparse.Namespace:
                         help="hnsw.ef_search values to measure besides the default")
     parser.add_argument("--build-threads", type=int, default=2,
                         help="processes building the HNSW index (leader + workers)")
+    parser.add_argument("--m", type=int, default=pgvector_store.HNSW_M, help="HNSW m")
+    parser.add_argument("--ef-construction", type=int,
+                        default=pgvector_store.HNSW_EF_CONSTRUCTION, help="HNSW ef_construction")
     parser.add_argument("--url", help="a PostgreSQL database with pgvector (default: start one)")
     parser.add_argument("--shared-buffers", default="1GB",
                         help="shared_buffers of the server started here (room for table + index)")
@@ -170,6 +174,7 @@ def markdown(results: list[dict], k: int) -> str:
 
 
 def main(args: argparse.Namespace) -> None:
+    pgvector_store.HNSW_M, pgvector_store.HNSW_EF_CONSTRUCTION = args.m, args.ef_construction
     server = None
     url = args.url
     if url is None:
@@ -191,12 +196,13 @@ def main(args: argparse.Namespace) -> None:
     finally:
         if server is not None:
             server.stop()
-    print(f"pgvector {readiness.version}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores")
+    print(f"pgvector {readiness.version}, m {args.m}, ef_construction {args.ef_construction}, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     print(markdown(results, args.k))
     if args.json:
-        args.json.write_text(json.dumps({"pgvector": readiness.version, "results": results},
-                                        indent=2))
+        args.json.write_text(json.dumps({"pgvector": readiness.version, "m": args.m,
+                                         "ef_construction": args.ef_construction,
+                                         "results": results}, indent=2))
 
 
 if __name__ == "__main__":
