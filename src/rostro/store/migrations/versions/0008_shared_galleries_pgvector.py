@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-# "0007" (jobs) once 0006 (admission) and 0007 land; they had not when this was written.
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
