@@ -418,8 +418,8 @@ def _retire(connection: Connection, key: str, keep: int) -> None:
         "SELECT id FROM trained_galleries WHERE gallery = %(key)s"
         " ORDER BY created_at DESC, id DESC OFFSET %(keep)s", {"key": key, "keep": keep}
     ).scalars().all()
-    for gallery_id in old:
-        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {_index_name(gallery_id)}")
-    if old:
+    if old:  # rows first: DROP INDEX locks out every search until the commit that follows
         connection.exec_driver_sql("DELETE FROM trained_galleries WHERE id = ANY(%(ids)s)",
                                    {"ids": list(old)})
+    for gallery_id in old:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {_index_name(gallery_id)}")
