@@ -4,7 +4,7 @@ PostgreSQL 16, tests/postgres_server.py ``start_pgvector``; skipped without it).
 Two real `rostro serve` processes on one database, each with its own home: a group trained
 through one is identified through the other at once, with no index file on either node;
 faces added after training are not found until the next training (Azure's snapshot
-semantics). Below, the store itself on the same server (its tables made by migration 0008):
+semantics). Below, the store itself on the same server (its tables made by migration 0007):
 exact and HNSW snapshots against
 numpy's exact answer, the rebuild of a snapshot the database lacks, and retiring old ones.
 (The start-up warning on a server without pgvector is asserted in test_postgres_service.py,
@@ -78,7 +78,7 @@ def test_a_group_trained_on_one_node_is_identified_on_another_at_once(
 @pytest.fixture(scope="module")
 def store(pgvector_server):
     location = pgvector_server.create_database()
-    database = open_database(location)  # migration 0008: the extension and the tables
+    database = open_database(location)  # migration 0007: the extension and the tables
     try:
         with database.transaction() as connection:
             found = inspect(connection)

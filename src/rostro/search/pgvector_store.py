@@ -5,7 +5,7 @@ gallery into the database instead of a file on the node that trained, and identi
 similar run as SQL on whichever node receives them: no node builds or loads anything, so a
 new node answers its first identify as fast as the others.
 
-Two tables (created by migration 0008, or at start-up when the extension came later):
+Two tables (created by migration 0007, or at start-up when the extension came later):
 
 * ``trained_galleries``: one row per published snapshot (the training run's token), naming
   its gallery (``resource/kind/group``), its size, whether its rows are persons, and whether
