@@ -87,6 +87,7 @@ SLOW_MODULES = frozenset({
     "tests/api/test_api_workers.py",
     "tests/api/test_cluster.py",
     "tests/api/test_eval_client_flow.py",
+    "tests/api/test_pgvector_service.py",
     "tests/api/test_postgres_service.py",
     "tests/api/test_quickstarts.py",
     "tests/api/test_recognition_api.py",
@@ -97,6 +98,7 @@ SLOW_MODULES = frozenset({
     "tests/studio/test_studio_http.py",
     "tests/studio/test_studio_security.py",
     "tests/test_attributes_heads.py",
+    "tests/test_cli_ray.py",
     "tests/test_convert.py",
     "tests/test_convert_faceapi.py",
     "tests/test_convert_keras.py",
@@ -139,7 +141,8 @@ def pytest_collection_modifyitems(config, items):
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "models_root" in fixtures:
             item.add_marker(pytest.mark.models)
-        if "postgres" in fixtures or params.get("database_location") == "postgresql":
+        if (fixtures & {"postgres", "pgvector_server"}
+                or params.get("database_location") == "postgresql"):
             item.add_marker(pytest.mark.postgres)
         if fixtures & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)

@@ -7,6 +7,11 @@ user and ``initdb``/``pg_ctl`` run through ``runuser``. ``start()`` raises
 :class:`Unavailable` (tests skip with its reason) when the binaries, the psycopg driver or
 that user are missing; any other failure is an error.
 
+``start_pgvector()`` starts a server that offers the pgvector extension: the PostgreSQL 16
+with pgvector 0.6 bundled in the ``pgserver`` wheel (the test extra; Debian's package lists
+have no pgvector), or ``$ROSTRO_TEST_PGVECTOR_BIN``. Only the binaries are used, the same way
+as Debian's: pgserver's own server management is not.
+
 The cluster uses an ICU collation (``en-US``) when the server supports it: like most real
 installations its text order is linguistic, so tests see the ordering differences Rostro must
 paper over (ids listed byte by byte, as on SQLite).
@@ -52,6 +57,24 @@ def binaries() -> Path:
             return folder
     raise Unavailable("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; "
                       "install Debian's postgresql (scripts/test-setup.d/postgres.sh)")
+
+
+def pgvector_binaries() -> Path:
+    """A folder with initdb, pg_ctl and postgres whose installation has the ``vector``
+    extension: ``$ROSTRO_TEST_PGVECTOR_BIN``, else the ``pgserver`` wheel's pginstall/bin."""
+    if os.environ.get("ROSTRO_TEST_PGVECTOR_BIN"):
+        folder = Path(os.environ["ROSTRO_TEST_PGVECTOR_BIN"])
+    else:
+        spec = importlib.util.find_spec("pgserver")
+        if spec is None or not spec.submodule_search_locations:
+            raise Unavailable("no PostgreSQL with pgvector: pip install pgserver (test extra) "
+                              "or set ROSTRO_TEST_PGVECTOR_BIN")
+        folder = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    if not all((folder / name).is_file() for name in ("initdb", "pg_ctl", "postgres")):
+        raise Unavailable(f"no PostgreSQL server binaries in {folder}")
+    if not any(folder.parent.glob("share/**/extension/vector.control")):
+        raise Unavailable(f"the PostgreSQL in {folder.parent} has no pgvector extension")
+    return folder
 
 
 def _free_port() -> int:
@@ -114,11 +137,18 @@ def _runner() -> tuple[tuple[str, ...], int | None]:
     return ("runuser", "-u", "postgres", "--"), uid
 
 
-def start() -> PostgresServer:
-    """Create and start a cluster on a free port of 127.0.0.1."""
+def start_pgvector(settings: tuple[str, ...] = ()) -> PostgresServer:
+    """Like :func:`start`, with a server that offers pgvector (see :func:`pgvector_binaries`)."""
+    return start(pgvector_binaries(), settings)
+
+
+def start(folder: Path | None = None, settings: tuple[str, ...] = ()) -> PostgresServer:
+    """Create and start a cluster on a free port of 127.0.0.1, from the binaries in
+    ``folder`` (default: :func:`binaries`), with ``settings`` (``name=value``) besides
+    :data:`SETTINGS`."""
     if importlib.util.find_spec("psycopg") is None:
         raise Unavailable("psycopg is not installed (pip install 'rostro[postgres]')")
-    folder = binaries()
+    folder = folder or binaries()
     runner, uid = _runner()
     # Not under pytest's tmp folder: that is private to us, and the server's user must
     # reach its data directory.
@@ -137,7 +167,7 @@ def start() -> PostgresServer:
                 raise RuntimeError(f"initdb failed:\n{result.stdout}{result.stderr}")
         options = " ".join([f"-c listen_addresses=127.0.0.1 -c port={server.port}",
                             f"-c unix_socket_directories={root}",
-                            *(f"-c {setting}" for setting in SETTINGS)])
+                            *(f"-c {setting}" for setting in (*SETTINGS, *settings))])
         started = server._pg(str(folder / "pg_ctl"), "-D", str(root / "data"),
                              "-l", str(root / "server.log"), "-o", options, "-w",
                              "-t", str(START_TIMEOUT), "start", check=False)

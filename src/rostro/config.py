@@ -24,6 +24,7 @@ VARIABLES = (
     "ROSTRO_MODELS",
     "ROSTRO_DATABASE_URL",
     "ROSTRO_APPROXIMATE_FROM",
+    "ROSTRO_PGVECTOR_APPROXIMATE_FROM",
     "ROSTRO_THREADS",
     "ROSTRO_BLAS_THREADS",
     "ROSTRO_WILD",
@@ -46,7 +47,9 @@ class Settings:
     default ``home/models``; a separate variable lets many test homes share one model
     cache); ``database_url``: database server replacing the SQLite file
     ``home/rostro.db`` ($ROSTRO_DATABASE_URL); ``approximate_from``: gallery size from which
-    "auto" picks the approximate index ($ROSTRO_APPROXIMATE_FROM); ``onnx_threads``: ONNX
+    "auto" picks the approximate index ($ROSTRO_APPROXIMATE_FROM);
+    ``pgvector_approximate_from``: the same for shared galleries in PostgreSQL (None: that
+    store's default; $ROSTRO_PGVECTOR_APPROXIMATE_FROM); ``onnx_threads``: ONNX
     Runtime intra-op threads per model ($ROSTRO_THREADS); ``blas_threads``: BLAS/OpenMP
     threads per process ($ROSTRO_BLAS_THREADS, see rostro.threads); ``wild``: mirror folder
     of the wild photos for ``rostro eval attributes`` ($ROSTRO_WILD); ``service_json``: the
@@ -58,6 +61,7 @@ class Settings:
     models: Path
     database_url: str | None = None
     approximate_from: int = DEFAULT_APPROXIMATE_FROM
+    pgvector_approximate_from: int | None = None
     onnx_threads: int = 1
     blas_threads: int = 1
     wild: Path | None = None
@@ -107,6 +111,8 @@ class Settings:
             models=path("ROSTRO_MODELS") or home / "models",
             database_url=text("ROSTRO_DATABASE_URL"),
             approximate_from=count("ROSTRO_APPROXIMATE_FROM", DEFAULT_APPROXIMATE_FROM, 0),
+            pgvector_approximate_from=(None if text("ROSTRO_PGVECTOR_APPROXIMATE_FROM") is None
+                                       else count("ROSTRO_PGVECTOR_APPROXIMATE_FROM", 0, 0)),
             onnx_threads=count("ROSTRO_THREADS", 1, 1),
             blas_threads=count("ROSTRO_BLAS_THREADS", 1, 1),
             wild=path("ROSTRO_WILD"),

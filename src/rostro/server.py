@@ -34,7 +34,7 @@ from rostro.api.redaction import redact_root_handlers
 from rostro.models.cache import ModelCache
 from rostro.service.memory import PixelBudget, tune_allocator
 from rostro.service.settings import ServiceSettings
-from rostro.service.state import ServiceState
+from rostro.service.state import ServiceState, open_gallery_store
 from rostro.service.trainer import TrainingWorker
 from rostro.service.url_fetch import DownloadSlots
 from rostro.store.db import open_database
@@ -76,6 +76,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
         tune_allocator()
         limit_threads(settings.blas_thread_count())  # each worker process, before any work
         database = open_database(settings.database_location())
+        galleries = open_gallery_store(database)
         engine = analyzer or Analyzer(ModelCache(settings.models_path()))
         engine.load_all()
         app.state.service = ServiceState(
@@ -83,7 +84,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
             fetch_policy=settings.fetch_policy(),
             inference=CapacityLimiter(settings.threads()),
             downloads=DownloadSlots(settings.download_threads, settings.downloads_per_host),
-            pixels=PixelBudget(settings.pixel_budget),
+            pixels=PixelBudget(settings.pixel_budget), galleries=galleries,
         )
         state = app.state.service
         state.trainer = TrainingWorker(database, state.gallery_files(), TRAINED_KINDS,
@@ -94,6 +95,7 @@ def create_app(settings: ServiceSettings | None = None, analyzer: Analyzer | Non
             yield
         finally:
             await to_thread.run_sync(state.trainer.stop)  # waits a moment for runs going on
+            galleries.close()
             database.close()
 
     app = FastAPI(title="Rostro Face API", version=__version__, description=DESCRIPTION,

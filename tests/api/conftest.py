@@ -185,18 +185,45 @@ def image_server(images):
         httpd.server_close()
 
 
+@pytest.fixture(scope="session")
+def photos(images) -> dict[str, bytes]:
+    """Two persons for the multi-process tests: the astronaut (a face and a VGA probe of it)
+    and skimage's cameraman."""
+    from skimage import data
+
+    camera = np.stack([data.camera()] * 3, axis=-1)
+    out = io.BytesIO()
+    Image.fromarray(camera).save(out, format="JPEG", quality=90)
+    return {"eileen": images["face.jpg"], "eileen-probe": images["vga.jpg"],
+            "cameraman": out.getvalue()}
+
+
 # -------------------------------------------------------------------------------- database
+
+def _started(start: str, what: str):
+    """``postgres_server.<start>()``, or skip the test saying why ``what`` is unavailable."""
+    import postgres_server
+
+    try:
+        return getattr(postgres_server, start)()
+    except postgres_server.Unavailable as exc:
+        pytest.skip(f"{what} unavailable: {exc}")
+
 
 @pytest.fixture(scope="session")
 def postgres():
     """A throwaway PostgreSQL server for the session (tests/postgres_server.py); tests that
     use it skip, saying why, when PostgreSQL or psycopg is not installed."""
-    import postgres_server
+    server = _started("start", "PostgreSQL")
+    yield server
+    server.stop()
 
-    try:
-        server = postgres_server.start()
-    except postgres_server.Unavailable as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
+
+@pytest.fixture(scope="session")
+def pgvector_server():
+    """A throwaway PostgreSQL server that offers pgvector (the pgserver wheel's PostgreSQL 16,
+    tests/postgres_server.py ``start_pgvector``); skips, saying why, without one."""
+    server = _started("start_pgvector", "PostgreSQL with pgvector")
     yield server
     server.stop()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -86,30 +87,85 @@ def test_postgresql_database_by_url(postgres, tmp_path, monkeypatch):
     with database.transaction() as connection:
         assert connection.dialect.name == "postgresql"
         assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        # a process stopped mid-transaction releases its locks after a minute
+        assert connection.exec_driver_sql(
+            "SHOW idle_in_transaction_session_timeout").scalar() == "1min"
         assert migrations.stored_revision(connection) == migrations.head()
+    with database.snapshot() as connection:  # pages that read many things see one moment
+        assert connection.exec_driver_sql("SHOW transaction_isolation").scalar() == \
+            "repeatable read"
+        assert connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+        assert list_resources(connection) == []
+    with database.transaction() as connection:  # the pool's connections are as before
+        assert connection.exec_driver_sql("SHOW transaction_isolation").scalar() == \
+            "read committed"
     database.close()
     open_database(url, create=False).close()
 
 
 def test_concurrent_admissions_are_exact(database):
-    """Forty threads, each on its own connection, race for F0's twenty calls a minute:
-    exactly twenty are admitted (the read-then-write of ``admit`` is serialized)."""
+    """Eighty threads, each on its own connection, race for the calls of four resources at
+    once: F0's twenty a minute, S0's ten a second, the last five of an F0 month (the minute's
+    room does not matter there), and an unlimited resource whose calls straddle a second
+    (as calls whose clocks differ do; none may deadlock): exactly that many are admitted."""
     now = at("2026-03-10T12:00:10")
     with database.transaction() as connection:
-        resource = authenticate(connection, create_resource(connection, "race", "F0").key1)
-    calls = 40
+        f0, s0, month, clocks = (
+            authenticate(connection, create_resource(connection, name, tier).key1)
+            for name, tier in (("race", "F0"), ("race-s0", "S0"), ("race-month", "F0"),
+                               ("race-clocks", "unlimited")))
+        record_calls(connection, month.id, 29_995, now, windows=("month",))
+        record_calls(connection, clocks.id, 1, now)  # a second that later calls drop
+    calls = 80
     barrier = threading.Barrier(calls)
 
-    def call(_) -> bool:
+    def call(i: int) -> tuple[str, bool]:
+        resource = (f0, s0, month, clocks)[i % 4]
+        when = now + 0.5 * (i % 3) if resource is clocks else now
         barrier.wait(timeout=30)
+        with database.transaction() as connection:
+            return resource.name, admit(connection, resource, when).allowed
+
+    with ThreadPoolExecutor(calls) as pool:
+        outcomes = list(pool.map(call, range(calls)))
+    admitted = {name: sum(ok for n, ok in outcomes if n == name) for name, _ in outcomes}
+    assert admitted == {"race": 20, "race-s0": 10, "race-month": 5, "race-clocks": 20}
+    with database.transaction() as connection:
+        assert usage_report(connection, "race", now).calls_this_minute == 20
+        assert usage_report(connection, "race-s0", now).calls_this_second == 10
+        month_report = usage_report(connection, "race-month", now)
+        assert (month_report.calls_this_month, month_report.calls_this_minute) == (30_000, 5)
+        assert usage_report(connection, "race-clocks", now).calls_this_minute == 21
+
+
+def test_resources_do_not_wait_for_each_other(postgres):
+    """On PostgreSQL, an admission left uncommitted on one resource holds up that resource's
+    next admission only: another resource's call is admitted meanwhile, and the held-up one
+    is counted exactly once the first commits. (SQLite runs writers one at a time.)"""
+    database = open_database(postgres.create_database())
+    now = at("2026-03-10T12:00:10")
+    with database.transaction() as connection:
+        busy, free = (authenticate(connection, create_resource(connection, name, "F0").key1)
+                      for name in ("busy", "free"))
+
+    def admit_now(resource) -> bool:
         with database.transaction() as connection:
             return admit(connection, resource, now).allowed
 
-    with ThreadPoolExecutor(calls) as pool:
-        admitted = sum(pool.map(call, range(calls)))
-    assert admitted == 20
-    with database.transaction() as connection:
-        assert usage_report(connection, "race", now).calls_this_minute == 20
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            with database.transaction() as held:
+                assert admit(held, busy, now).allowed
+                waiting = pool.submit(admit_now, busy)
+                assert pool.submit(admit_now, free).result(timeout=10)
+                with pytest.raises(FuturesTimeout):
+                    waiting.result(timeout=0.5)
+            assert waiting.result(timeout=10)
+        with database.transaction() as connection:
+            assert usage_report(connection, "busy", now).calls_this_minute == 2
+            assert usage_report(connection, "free", now).calls_this_minute == 1
+    finally:
+        database.close()
 
 
 def test_tables_declared_on_base():

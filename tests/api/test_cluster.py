@@ -48,10 +48,20 @@ def photos(images) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def cluster(postgres, tmp_path_factory, models_root):
+def server(request):
+    """The PostgreSQL server with pgvector when this machine has one (the nodes then share one
+    trained gallery in the database), else the plain one (each node keeps its own index)."""
+    try:
+        return request.getfixturevalue("pgvector_server")
+    except pytest.skip.Exception:
+        return request.getfixturevalue("postgres")
+
+
+@pytest.fixture(scope="module")
+def cluster(server, tmp_path_factory, models_root):
     """Three nodes on one new database (started at once: they migrate it concurrently),
     the database, and an unlimited resource."""
-    url = postgres.create_database()
+    url = server.create_database()
     args = ("--database-url", url, "--training-lease", str(LEASE), "--training-poll", str(POLL))
     with ThreadPoolExecutor(NODES) as pool:
         started = [pool.submit(start_service, tmp_path_factory.mktemp(f"node{i}"), models_root,
@@ -69,6 +79,14 @@ def cluster(postgres, tmp_path_factory, models_root):
     database.close()
     with ThreadPoolExecutor(NODES) as pool:
         list(pool.map(stop_service, [node.process for node in nodes]))
+
+
+def shared_gallery(database) -> bool:
+    """Whether the nodes search one trained gallery in the database (pgvector)."""
+    from sqlalchemy import inspect
+
+    with database.transaction() as connection:
+        return inspect(connection).has_table("trained_vectors")
 
 
 def enroll(apis: list[Api], kind: str, group: str, photos: dict[str, bytes]) -> dict[str, str]:
@@ -132,6 +150,8 @@ def test_f0_limit_and_training_hold_across_the_nodes(cluster, photos):
         assert api.ok("GET", "/persongroups/friends/training") == status  # one record
         probe = api.detect(photos["eileen-probe"])[0]
         assert identify(api, probe, "persongroups", "friends") == persons["eileen"]
+    if shared_gallery(database):  # one gallery in the database: no node built an index file
+        assert not [p for node in nodes for p in (node.home / "indexes").rglob("*") if p.is_file()]
 
 
 def test_a_node_killed_while_writing_and_training(cluster, photos):

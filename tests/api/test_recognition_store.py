@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from rostro.store.groups import LimitReached, NewFace
 from rostro.store.quotas import FACES_PER_PERSON, quota
 from rostro.store.resources import create_resource
 from rostro.vision.templates import template, templates
+
 
 @pytest.fixture
 def database(database_location):
@@ -135,6 +137,64 @@ def test_limits(database):
     assert FACES_PER_PERSON == 248
     error = containers.PERSON_GROUP.quota_exceeded("containers")
     assert (error.status, error.code) == (403, "QuotaExceeded")
+
+
+def test_container_writes_are_exact_and_other_containers_do_not_wait(database):
+    """Sixteen threads race to add persons to a group with room for five, and faces to one
+    person (room for three): exactly five and three get in, with consecutive sequence
+    numbers. On PostgreSQL, a write held open in one group does not hold up another group, or
+    creating a container on another resource."""
+    with database.transaction() as connection:
+        group = make_group(connection, database.resource_id, name="race")
+        other = make_group(connection, database.resource_id, name="other")
+        person = groups.create_person(connection, group.pk, "p", None)
+        other_resource = create_resource(connection, "store-tests-2", "S0").id
+
+    def locked(connection, name: str = "race") -> groups.ContainerRow:
+        return groups.get_container(connection, database.resource_id,
+                                    groups.LARGE_PERSON_GROUP, name, lock=True)
+
+    barrier = threading.Barrier(16)
+
+    def write(i: int) -> bool:
+        if i < 16:
+            barrier.wait(timeout=30)
+        try:
+            with database.transaction() as connection:
+                row = locked(connection)
+                if i % 2:
+                    groups.create_person(connection, row.pk, f"p{i}", None, limit=6)
+                else:
+                    person_pk = groups.get_person(connection, row.pk, person).pk
+                    groups.add_face(connection, row.pk, face(i), person_pk=person_pk,
+                                    person_limit=3)
+            return True
+        except LimitReached:
+            return False
+
+    with ThreadPoolExecutor(16) as pool:
+        assert sum(pool.map(write, range(16))) == 5 + 3
+    with database.transaction() as connection:
+        assert groups.count_persons(connection, group.pk) == 6
+        assert groups.container_embeddings(connection, group.pk).face_pks.size == 3
+        assert locked(connection).face_seq == 3
+    if database.path is not None:
+        return  # SQLite: one writer at a time, by design
+    with ThreadPoolExecutor(2) as pool, database.transaction() as held:
+        locked(held)
+
+        def elsewhere() -> None:
+            with database.transaction() as connection:
+                groups.create_person(connection, locked(connection, "other").pk, "q", None)
+                make_group(connection, other_resource, name="elsewhere")
+
+        pool.submit(elsewhere).result(timeout=10)
+        waiting = pool.submit(write, 17)
+        with pytest.raises(FuturesTimeout):
+            waiting.result(timeout=0.5)
+    assert waiting.result(timeout=10) is False  # the group was full all along
+    with database.transaction() as connection:
+        assert groups.count_persons(connection, other.pk) == 1
 
 
 def test_training_runs_operations_and_requests_meanwhile(database):

@@ -238,10 +238,11 @@ async def in_transaction(request: Request, work: Callable[..., T], *args) -> T:
 
 
 def require_container(connection, resource: ResourceRef, kind: Kind,
-                      container_id: str) -> ContainerRow:
-    """The container, or the kind's 404."""
+                      container_id: str, lock: bool = False) -> ContainerRow:
+    """The container, or the kind's 404. Writes into the container pass ``lock`` (its row
+    lock, held until commit, before anything they check is read)."""
     check_container_id(kind, container_id)
-    row = groups.get_container(connection, resource.id, kind.store_kind, container_id)
+    row = groups.get_container(connection, resource.id, kind.store_kind, container_id, lock)
     if row is None:
         raise kind.not_found()
     return row

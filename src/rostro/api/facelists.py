@@ -38,7 +38,7 @@ def face_routes(kind: Kind) -> APIRouter:
         new_face = await face_from_request(request, params)
 
         def work(connection):
-            row = containers.require_container(connection, resource, kind, container_id)
+            row = containers.require_container(connection, resource, kind, container_id, lock=True)
             with containers.store_refusals(kind):
                 return groups.add_face(connection, row.pk, new_face,
                                        container_limit=containers.container_quota(resource, kind).faces)

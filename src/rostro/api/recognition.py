@@ -18,7 +18,7 @@ from rostro.api.auth import authorize
 from rostro.api.containers import Kind
 from rostro.api.errors import ApiError, bad_argument, invalid_body
 from rostro.api.versions import mount
-from rostro.search import Gallery
+from rostro.search import SearchableGallery
 from rostro.service.galleries import open_trained
 from rostro.service.matching import DECISION_CONFIDENCE, cluster, confidence, is_identical
 from rostro.service.state import service_state
@@ -136,7 +136,7 @@ def vectors(faces: list[StoredFace]) -> np.ndarray:
 
 async def trained_gallery(request: Request, resource: ResourceRef, kind: Kind,
                           container: groups.ContainerRow,
-                          state: training.TrainingState) -> Gallery:
+                          state: training.TrainingState) -> SearchableGallery:
     database = service_state(request).database
     files = service_state(request).gallery_files()
     return await run_in_threadpool(open_trained, database, files, resource.name, kind,

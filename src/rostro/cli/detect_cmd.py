@@ -7,44 +7,19 @@ import csv
 import io
 import json
 import logging
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO
 
-import cv2
-import numpy as np
-from tqdm import tqdm
-
-from rostro.api.face_json import detected_face
-from rostro.service.url_fetch import FetchError, FetchPolicy, fetch_bytes
-from rostro.vision.analyzer import Analyzer, Request
+from rostro.batch.records import DetectOptions, Record, expand_sources, save_annotated
 from rostro.vision.attributes import supported_attributes
-from rostro.vision.draw import annotate
-from rostro.vision.errors import ImageError
-from rostro.vision.image import decode_image
-from rostro.vision.types import Face
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp"}
 EXIT_SOME_FAILED = 3
-
-
-def _is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
-
-
-def expand_sources(sources: list[str]) -> list[str]:
-    """Return URLs and files as given, and the images inside folders (recursively, sorted)."""
-    expanded = []
-    for source in sources:
-        path = Path(source)
-        if not _is_url(source) and path.is_dir():
-            expanded += sorted(str(p) for p in path.rglob("*")
-                               if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            expanded.append(source)
-    return expanded
+DEFAULT_SHARD_SIZE = 64  # files per Ray task: seconds to a minute of work on one core
 
 
 def parse_attribute_list(text: str) -> list[str]:
@@ -57,36 +32,7 @@ def parse_attribute_list(text: str) -> list[str]:
     return names
 
 
-def _load(source: str):
-    data = fetch_bytes(source, FetchPolicy(allow_private=True)) if _is_url(source) else Path(source).read_bytes()
-    return decode_image(data)
-
-
-def analyse_sources(analyzer: Analyzer, sources: list[str], request: Request,
-                    show_progress: bool) -> Iterator[tuple[str, np.ndarray | None, list[Face] | None, str | None]]:
-    """Yield (source, image, faces, error) per source; unreadable sources carry the error
-    (and no image or faces)."""
-    for source in tqdm(sources, desc="images", unit="img", disable=not show_progress):
-        try:
-            image = _load(source)
-        except (OSError, ImageError, FetchError) as exc:
-            yield source, None, None, str(exc)
-            continue
-        yield source, image, analyzer.analyze(image, request), None
-
-
-def _label(index: int, face, body: dict) -> str:
-    parts = [f"#{index + 1}", f"{face.detection.score:.2f}"]
-    attributes = body.get("faceAttributes", {})
-    for key in ("gender", "age"):
-        if key in attributes:
-            parts.append(str(attributes[key]))
-    if "headPose" in attributes:
-        parts.append("yaw {yaw:+.0f}".format(**attributes["headPose"]))
-    return " ".join(parts)
-
-
-def _csv_rows(source: str, faces: list[dict]) -> Iterator[dict]:
+def _csv_rows(source: str, faces: Iterable[dict]) -> Iterator[dict]:
     for index, face in enumerate(faces):
         row = {"image": source, "face": index, **face["faceRectangle"]}
         for name, value in face.get("faceAttributes", {}).items():
@@ -94,49 +40,112 @@ def _csv_rows(source: str, faces: list[dict]) -> Iterator[dict]:
         yield row
 
 
+def write_outputs(records: Iterable[Record], fmt: str, out: TextIO, annotate_dir: Path | None,
+                  single: bool) -> int:
+    """Write the records (in input order) as ``fmt`` to ``out`` and their annotated copies to
+    ``annotate_dir``; report unreadable sources on stderr. Return how many were unreadable.
+    ``single``: one source was asked for, so json prints its faces without the file name."""
+    results: dict[str, tuple[dict, ...]] = {}
+    failures = 0
+    for record in records:
+        if record.faces is None:
+            failures += 1
+            print(f"rostro: skipped {record.source}: {record.error}", file=sys.stderr)
+            continue
+        results[record.source] = record.faces
+        if fmt == "jsonl":
+            print(json.dumps({"image": record.source, "faces": record.faces}), file=out, flush=True)
+        if annotate_dir is not None:
+            save_annotated(annotate_dir, record)
+    if fmt == "json":
+        body = next(iter(results.values())) if single and results else results
+        print(json.dumps(body, indent=2), file=out)
+    elif fmt == "csv":
+        rows = [row for source, faces in results.items() for row in _csv_rows(source, faces)]
+        columns = list(dict.fromkeys(key for row in rows for key in row)) or [
+            "image", "face", "top", "left", "width", "height"]
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        print(text.getvalue(), end="", file=out)
+    return failures
+
+
+def _progress_dir(args: argparse.Namespace, fingerprint: str) -> Path:
+    """Where the Ray backend keeps its progress: --resume-dir, else next to --output, else a
+    folder named after the command in the current directory."""
+    if args.resume_dir:
+        return args.resume_dir
+    if args.output:
+        return args.output.with_name(args.output.name + ".progress")
+    return Path(f".rostro-detect-{fingerprint[:12]}.progress")
+
+
+def _records(args: argparse.Namespace, sources: list[str], options: DetectOptions,
+             show_progress: bool):
+    """The records of ``sources`` in input order from the chosen backend, and the progress
+    folder to delete once the outputs are complete (None for the local backend)."""
+    if not args.ray:
+        from rostro.batch.local import analyse_locally
+        from rostro.vision.analyzer import Analyzer
+
+        return analyse_locally(Analyzer(), sources, options, show_progress), None
+    from rostro.batch.ray_backend import analyse_on_ray, import_ray
+    from rostro.batch.shards import ShardStore, batch_fingerprint, make_shards
+
+    import_ray()  # before any folder is made: without Ray, only the one-line hint
+    shards = make_shards(sources, args.shard_size)
+    fingerprint = batch_fingerprint(sources, options, args.shard_size, args.annotate)
+    store = ShardStore(_progress_dir(args, fingerprint), fingerprint, len(shards))
+    finished = store.open()
+    if finished:
+        print(f"rostro: resuming from {store.directory}: {finished} of {len(shards)} shards "
+              "already done", file=sys.stderr)
+    records = analyse_on_ray(shards, store, options, args.ray, args.annotate, show_progress,
+                             args.ray_cpus)
+    return records, store
+
+
 def _run(args: argparse.Namespace) -> int:
     attributes = parse_attribute_list(args.attributes) if args.attributes else []
-    request = Request(landmarks=args.landmarks, attributes=frozenset(attributes))
+    options = DetectOptions(landmarks=args.landmarks, attributes=tuple(attributes),
+                            annotate=args.annotate is not None)
     sources = expand_sources(args.sources)
     if not sources:
         print("rostro: no images found", file=sys.stderr)
         return EXIT_SOME_FAILED
     if args.annotate:
         args.annotate.mkdir(parents=True, exist_ok=True)
-    analyzer = Analyzer()
-    results: dict[str, list[dict]] = {}
-    failures = 0
     show_progress = len(sources) > 1 and sys.stderr.isatty() or args.progress
-    for source, image, faces, error in analyse_sources(analyzer, sources, request, show_progress):
-        if image is None or faces is None:
-            failures += 1
-            print(f"rostro: skipped {source}: {error}", file=sys.stderr)
-            continue
-        bodies = [detected_face(f, landmarks=args.landmarks, attributes=attributes) for f in faces]
-        results[source] = bodies
-        if args.format == "jsonl":
-            print(json.dumps({"image": source, "faces": bodies}), flush=True)
-        if args.annotate:
-            labels = [_label(i, f, b) for i, (f, b) in enumerate(zip(faces, bodies))]
-            name = Path(source.rstrip("/").split("/")[-1] if _is_url(source) else source).stem
-            target = args.annotate / f"{name}.annotated.png"
-            cv2.imwrite(str(target), annotate(image, faces, labels))
-    if args.format == "json":
-        body = next(iter(results.values())) if len(sources) == 1 and results else results
-        print(json.dumps(body, indent=2))
-    elif args.format == "csv":
-        rows = [row for source, faces in results.items() for row in _csv_rows(source, faces)]
-        columns = list(dict.fromkeys(key for row in rows for key in row)) or [
-            "image", "face", "top", "left", "width", "height"]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-        print(out.getvalue(), end="")
+    records, store = _records(args, sources, options, show_progress)
+    # With --ray the workers' annotated copies are written as shards finish (records here
+    # carry none), so the annotate folder is passed to write_outputs in both cases.
+    if args.output is None:
+        failures = write_outputs(records, args.format, sys.stdout, args.annotate, len(sources) == 1)
+    else:
+        partial = args.output.with_name(args.output.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                failures = write_outputs(records, args.format, out, args.annotate,
+                                         len(sources) == 1)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        os.replace(partial, args.output)
+    if store is not None:
+        store.remove()
     if failures:
         print(f"rostro: {failures} of {len(sources)} images could not be read", file=sys.stderr)
         return EXIT_SOME_FAILED
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -152,6 +161,25 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("json", "jsonl", "csv"), default="json")
     parser.add_argument("--annotate", type=Path, metavar="OUTDIR",
                         help="write a copy of each image with boxes, landmarks and labels")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write the JSON / JSON lines / CSV to FILE (complete or not at all) "
+                             "instead of stdout")
     parser.add_argument("--progress", action="store_true",
                         help="show the progress bar even when stderr is not a terminal")
+    ray = parser.add_argument_group(
+        "Ray (pip install 'rostro[ray]')",
+        "Shard the files over a Ray cluster's workers; same outputs as without --ray. Every node "
+        "needs Rostro, its models (`rostro models pull`) and the input paths. Finished shards "
+        "are kept in a progress folder: rerunning the same command after a failure resumes.")
+    ray.add_argument("--ray", metavar="auto|ADDRESS",
+                     help="'auto': $RAY_ADDRESS, a cluster started here with `ray start`, or a new "
+                          "local Ray instance; or the head node's HOST:PORT")
+    ray.add_argument("--shard-size", type=_positive, default=DEFAULT_SHARD_SIZE, metavar="N",
+                     help=f"files per Ray task (default {DEFAULT_SHARD_SIZE})")
+    ray.add_argument("--ray-cpus", type=_positive, metavar="N",
+                     help="CPUs of the local instance that --ray auto starts (default: all)")
+    ray.add_argument("--resume-dir", type=Path, metavar="DIR",
+                     help="progress folder (default: FILE.progress next to --output, else "
+                          ".rostro-detect-<hash>.progress here); deleted when the outputs are "
+                          "complete")
     parser.set_defaults(handler=_run)

@@ -7,6 +7,9 @@ What the storage layer calls (see docs/performance.md, "Search", for the numbers
 * at identify / find-similar time: ``GalleryFiles().open(resource, kind, group, token,
   rebuild=...)`` then ``gallery.identify(queries, k)`` or ``gallery.find_similar(queries, k)``;
 * when a group is deleted: ``GalleryFiles().discard(resource, kind, group)``.
+
+With PostgreSQL and pgvector, ``pgvector_store.SharedGalleries`` offers the same three calls
+(the :class:`GalleryStore` protocol) over one copy in the database for every node.
 """
 
 from rostro.search.base import GalleryIndex, SearchHits
@@ -31,6 +34,7 @@ from rostro.search.factory import (
 from rostro.search.files import GalleryFiles
 from rostro.search.gallery import Gallery
 from rostro.search.hnsw import HnswIndex
+from rostro.search.stores import GalleryStore, SearchableGallery
 
 __all__ = [
     "APPROXIMATE_FROM",
@@ -40,6 +44,7 @@ __all__ = [
     "Gallery",
     "GalleryFiles",
     "GalleryIndex",
+    "GalleryStore",
     "HnswIndex",
     "IndexCorrupt",
     "IndexFileError",
@@ -48,6 +53,7 @@ __all__ = [
     "InvalidEmbeddings",
     "SearchError",
     "SearchHits",
+    "SearchableGallery",
     "approximate_from",
     "build_index",
     "choose_backend",

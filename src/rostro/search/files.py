@@ -34,6 +34,9 @@ Key = tuple[str, str, str]
 class GalleryFiles:
     """Save, load and cache trained galleries by (resource, kind, group). Thread-safe."""
 
+    #: The backend training builds galleries with for :meth:`save` (by size).
+    backend = "auto"
+
     def __init__(self, root: Path | None = None, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         """``root`` defaults to ``$ROSTRO_HOME/indexes`` (read now, not at import)."""
         self.root = Path(root) if root is not None else rostro_home() / "indexes"
@@ -108,6 +111,9 @@ class GalleryFiles:
         """Drop every gallery held in memory (files stay)."""
         with self._lock:
             self._cache.clear()
+
+    def close(self) -> None:
+        """Nothing to release (the counterpart of ``SharedGalleries.close``)."""
 
     def _remember(self, key: Key, gallery: Gallery) -> None:
         """Cache ``gallery``, evicting least-recently-used ones past ``cache_bytes``

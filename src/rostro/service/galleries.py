@@ -5,8 +5,10 @@ process claimed it: ``rostro.service.trainer``) builds a :class:`rostro.search.G
 the container's faces as they are now:
 for (large) person groups one row per person, the person's template (the unit mean of its face
 embeddings, ``rostro.vision.templates``); for large face lists one row per face. The gallery is
-saved beside the database (``<database dir>/indexes``; ``$ROSTRO_HOME/indexes`` with a
-database server) under a fresh snapshot token, and the database records the token and the
+saved in the process's gallery store (``ServiceState.gallery_files()``: files beside the
+database, ``<database dir>/indexes`` or ``$ROSTRO_HOME/indexes`` with a database server; or,
+on PostgreSQL with pgvector, tables every node searches) under a fresh snapshot token, and
+the database records the token and the
 last face sequence number it contains. Identify and find
 similar open the gallery of the recorded token; a missing or stale file is rebuilt from the
 database (faces up to that sequence number), so the database stays the source of truth.
@@ -24,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rostro.search import Gallery, GalleryFiles
+from rostro.search import Gallery, GalleryStore, SearchableGallery
 from rostro.store import groups, resources, training
 from rostro.store.db import Database
 from rostro.store.groups import ContainerRow, Embeddings
@@ -48,15 +50,16 @@ class Kind(Protocol):
     def title(self) -> str: ...
 
 
-def build_gallery(kind: Kind, faces: Embeddings, snapshot: str) -> Gallery | None:
+def build_gallery(kind: Kind, faces: Embeddings, snapshot: str,
+                  backend: str = "auto") -> Gallery | None:
     """The gallery of ``faces`` (None when there are none): person templates for person
-    groups, the faces themselves for face lists."""
+    groups, the faces themselves for face lists; ``backend`` is the store's (``files.backend``)."""
     if len(faces) == 0:
         return None
     if kind.has_persons:
         persons, rows = templates(faces.person_pks, faces.vectors)
-        return Gallery.build(persons, rows, persons=persons, snapshot=snapshot)
-    return Gallery.build(faces.face_pks, faces.vectors, snapshot=snapshot)
+        return Gallery.build(persons, rows, persons=persons, snapshot=snapshot, backend=backend)
+    return Gallery.build(faces.face_pks, faces.vectors, snapshot=snapshot, backend=backend)
 
 
 def empty_message(kind: Kind) -> str:
@@ -64,7 +67,7 @@ def empty_message(kind: Kind) -> str:
     return f"There is no persisted face in the {kind.title.lower()}."
 
 
-def train(database: Database, files: GalleryFiles, kinds: Mapping[str, Kind],
+def train(database: Database, files: GalleryStore, kinds: Mapping[str, Kind],
           claim: training.Claim) -> bool:
     """Perform the claimed training run: build the gallery of the container's faces as they
     are now, save it, and record the outcome. Returns whether the outcome was recorded
@@ -81,7 +84,7 @@ def train(database: Database, files: GalleryFiles, kinds: Mapping[str, Kind],
     kind = kinds[container.kind]
     message = None
     try:
-        gallery = build_gallery(kind, faces, snapshot)
+        gallery = build_gallery(kind, faces, snapshot, files.backend)
         if gallery is None:
             message = empty_message(kind)
         else:
@@ -108,8 +111,8 @@ def train(database: Database, files: GalleryFiles, kinds: Mapping[str, Kind],
     return recorded
 
 
-def open_trained(database: Database, files: GalleryFiles, resource_name: str, kind: Kind,
-                 container: ContainerRow, state: training.TrainingState) -> Gallery:
+def open_trained(database: Database, files: GalleryStore, resource_name: str, kind: Kind,
+                 container: ContainerRow, state: training.TrainingState) -> SearchableGallery:
     """The gallery of the container's last successful training (rebuilt from the database
     if its file is missing or stale). ValueError for a state with no trained snapshot."""
     snapshot = state.snapshot
@@ -119,7 +122,7 @@ def open_trained(database: Database, files: GalleryFiles, resource_name: str, ki
     def rebuild() -> Gallery:
         with database.transaction() as connection:
             faces = groups.container_embeddings(connection, container.pk, state.trained_seq)
-        gallery = build_gallery(kind, faces, snapshot)
+        gallery = build_gallery(kind, faces, snapshot, files.backend)
         if gallery is None:  # every face of the snapshot was deleted since: an empty gallery
             gallery = Gallery.build(np.empty(0, np.int64), np.empty((0, SFaceEmbedder.dimension), np.float32),
                                     persons=np.empty(0, np.int64) if kind.has_persons else None,

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 
 from rostro.config import settings
-from rostro.search import GalleryFiles
+from rostro.search import GalleryStore
 from rostro.service.galleries import Kind, train
 from rostro.store import training
 from rostro.store.db import Database
@@ -39,7 +39,7 @@ class TrainingWorker:
     """Claims and performs due training runs for this process; see the module docstring.
     ``kinds`` maps a container's store kind to its Kind (paths and titles of its files)."""
 
-    def __init__(self, database: Database, files: GalleryFiles, kinds: Mapping[str, Kind],
+    def __init__(self, database: Database, files: GalleryStore, kinds: Mapping[str, Kind],
                  lease: float = training.LEASE, poll: float = POLL, slots: int = SLOTS,
                  owner: str | None = None) -> None:
         if lease <= 0 or poll <= 0 or slots < 1:

@@ -12,11 +12,44 @@ a second writer wait instead of failing.
 
 PostgreSQL (``postgresql://user:password@host/dbname``, from ``$ROSTRO_DATABASE_URL`` or
 ``rostro serve --database-url``), for several server processes, on one machine or several,
-sharing one database. Every transaction first takes one transaction-level advisory lock, the
-counterpart of ``BEGIN IMMEDIATE``: transactions run one at a time, so the same
-read-then-write sequences stay exact across processes. Commits wait for the server's WAL
-flush (``synchronous_commit=on`` is set per connection, whatever the server's default). See
-``_postgresql_engine``.
+sharing one database. Transactions run side by side at READ COMMITTED, with no database-wide
+lock: each read-then-write holds a lock as narrow as the data it guards
+(``rostro.store.locks``), so two resources never wait for each other. Commits wait for the
+server's WAL flush (``synchronous_commit=on`` is set per connection, whatever the server's
+default). See ``_postgresql_engine``.
+
+Every transaction and its guard on PostgreSQL (on SQLite, ``BEGIN IMMEDIATE`` guards them all):
+
+==============================================  ============================================
+transaction (where)                             guard
+==============================================  ============================================
+admission of a Face call (api.auth.authorize)   conditional upserts of the resource's
+                                                counters, month row first (store.usage.admit)
+error answers (api.outcomes)                    one upsert of (resource, minute, class); only
+                                                that resource's old rows are deleted
+detect's faceIds (service.detection)            new uuids; the purge of expired faceIds
+                                                skips rows another purge holds (SKIP LOCKED)
+create a container (container routes)           the resource's row lock (FOR NO KEY UPDATE)
+                                                + the unique (resource, kind, id)
+delete a container, create/delete a person,     the container's row lock, taken by the read
+add a face (container and face-list routes)     of the container before anything is checked
+                                                (api.containers.require_container(lock=True))
+train request, end of a run (store.training)    the container's row lock, then the training
+                                                row's; claiming a due run: FOR UPDATE SKIP
+                                                LOCKED + a conditional UPDATE; lease renewal,
+                                                release: one UPDATE each
+update a container/person/face, delete a face   one statement each; a deletion counts as
+                                                "removed since training" only if it deleted
+reads: list, get, verify, identify, find        none (each statement sees committed data;
+similar, usage, training status, operations     ``Database.snapshot`` where pages read many);
+                                                an operation whose container is gone is
+                                                marked failed by one UPDATE
+migrations (open_database)                      migrate's own advisory lock (MIGRATION_LOCK)
+create a resource, the first 'default',         global lock "resources" (regenerating a key,
+sensitive-attributes setting (CLI, Studio)      changing a tier, deleting: one statement)
+Studio admin password, sign-in throttle         global lock "studio"; sessions: one random
+                                                token per row
+==============================================  ============================================
 """
 
 from __future__ import annotations
@@ -43,9 +76,7 @@ DATABASE_NAME = "rostro.db"
 #: every command (``rostro serve`` also takes ``--database-url``).
 URL_VARIABLE = "ROSTRO_DATABASE_URL"
 BUSY_TIMEOUT_MS = 15_000
-#: The key of the advisory lock every PostgreSQL transaction takes ("rostro" in ASCII).
-#: Advisory locks are per database, so other databases on the same server are not affected.
-TRANSACTION_LOCK = 0x726F7374726F
+IDLE_IN_TRANSACTION_MS = 60_000
 POSTGRES_EXTRA = "pip install 'rostro[postgres]'"
 
 
@@ -79,32 +110,28 @@ def _sqlite_engine(path: Path) -> Engine:
 
 
 def _postgresql_engine(url: URL) -> Engine:
-    # Why one advisory lock per transaction rather than SERIALIZABLE: the repositories read
-    # then write (admit a call if under the limit, add a face if the person has room, create
-    # a group if the id is free) and rely on SQLite's BEGIN IMMEDIATE to run such
-    # transactions one at a time. Taking one lock at the start of every transaction keeps
-    # exactly that behaviour, with no code changes and nothing to retry; SERIALIZABLE would
-    # abort conflicting transactions and need a retry of each whole block, which the
-    # ``with database.transaction()`` callers cannot do. The isolation level stays READ
-    # COMMITTED on purpose: each statement then sees everything committed before the lock was
-    # granted (REPEATABLE READ would take its snapshot before waiting for the lock).
+    # Why narrow locks at READ COMMITTED rather than SERIALIZABLE: SERIALIZABLE would abort
+    # conflicting transactions and need a retry of each whole block, which the ``with
+    # database.transaction()`` callers cannot do; a lock taken before a block's reads makes it
+    # wait instead, and each statement after the wait sees what the previous holder committed
+    # (REPEATABLE READ would keep the snapshot taken before the wait). The locks and what
+    # each guards: the module's docstring and rostro.store.locks.
     # ``lock_timeout`` is the counterpart of SQLite's busy timeout: a transaction waits at
-    # most that long for the lock, then fails instead of hanging. Each process keeps up to 15
+    # most that long for a lock, then fails instead of hanging. Each process keeps up to 15
     # connections (PostgreSQL allows 100 by default).
     # synchronous_commit=on: an acknowledged write is on the server's disk even where the
     # server's default was turned off for speed.
-    options = f"-c lock_timeout={BUSY_TIMEOUT_MS} -c synchronous_commit=on"
+    # idle_in_transaction_session_timeout: a process that stops in the middle of a
+    # transaction without closing its connection (a frozen machine, a network partition)
+    # would hold its locks until TCP gives up (hours); the server ends such a session after
+    # a minute instead. Rostro's transactions never wait on anything but the database.
+    options = (f"-c lock_timeout={BUSY_TIMEOUT_MS} -c synchronous_commit=on "
+               f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}")
     given = url.query.get("options")  # the URL's own ?options=... are kept
     if given:
         options = " ".join([*([given] if isinstance(given, str) else given), options])
-    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
-                           connect_args={"options": options})
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({TRANSACTION_LOCK})")
-
-    return engine
+    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
+                         connect_args={"options": options})
 
 
 def parse_location(text: str) -> URL | Path:
@@ -162,6 +189,20 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         with self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction whose statements all see one moment of the database
+        (REPEATABLE READ on PostgreSQL; on SQLite, ``transaction()``, whose writers are
+        serialized anyway): for pages that read many things at once."""
+        if self.path is not None:
+            with self.transaction() as connection:
+                yield connection
+            return
+        with self.engine.connect().execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True) as connection:
+            with connection.begin():
+                yield connection
 
     def close(self) -> None:
         self.engine.dispose()

@@ -68,9 +68,16 @@ def get_face(connection: Connection, resource_id: int, face_id: str,
 
 _INSERT = insert(FaceIdEntry)  # built once: Detect runs these on every call with faceIds
 _PURGE = text("DELETE FROM face_ids WHERE expires_at <= :now")
+# On PostgreSQL, rows another transaction is purging right now are left to it (SKIP LOCKED):
+# two detect calls, of any resources, never wait for each other here.
+_PURGE_UNLOCKED = text(
+    "DELETE FROM face_ids WHERE face_id IN "
+    "(SELECT face_id FROM face_ids WHERE expires_at <= :now FOR UPDATE SKIP LOCKED)")
 
 
 def purge_expired(connection: Connection, now: float | None = None) -> int:
-    """Delete faceIds that expired by ``now``; return how many."""
+    """Delete faceIds that expired by ``now`` (but those another transaction is deleting);
+    return how many."""
     now = time.time() if now is None else now
-    return connection.execute(_PURGE, {"now": now}).rowcount
+    purge = _PURGE_UNLOCKED if connection.dialect.name == "postgresql" else _PURGE
+    return connection.execute(purge, {"now": now}).rowcount

@@ -7,6 +7,11 @@ Persons belong to (large) person groups; persisted faces belong to a person, or 
 (large) face list. Every face gets the container's next sequence number (``seq``), so a trained
 snapshot is "the faces with ``seq`` up to N": faces added after training are not in it.
 
+Writes into a container hold its row's lock (``get_container(..., lock=True)``, a ``FOR NO KEY
+UPDATE`` on PostgreSQL) from before their checks to their commit: the person and face limits
+and the sequence numbers are exact across processes, and other containers never wait. Creating
+a container locks its resource's row instead (the per-resource container quota).
+
 Row ids are never reused (SQLite AUTOINCREMENT; PostgreSQL's sequences never go back):
 trained galleries refer to persons and faces by row id, and a reused id would make an old
 gallery answer with a new face. Ids that lists are ordered by compare byte by byte on both
@@ -40,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rostro.store.errors import AlreadyExists, StoreError
-from rostro.store.tables import Base, SortedString
+from rostro.store.tables import Base, Resource, SortedString
 
 PERSON_GROUP = "persongroup"
 LARGE_PERSON_GROUP = "largepersongroup"
@@ -208,7 +213,11 @@ def create_container(connection: Connection, resource_id: int, kind: str, contai
                      name: str, user_data: str | None, recognition_model: str,
                      limit: int | None = None, now: float | None = None) -> ContainerRow:
     """Create a container; AlreadyExists when the id is taken, LimitReached when the
-    resource already has ``limit`` containers of this kind."""
+    resource already has ``limit`` containers of this kind. Holds the resource's row lock
+    (creations on other resources do not wait)."""
+    # NO KEY UPDATE: rows that merely refer to the resource (counters, faceIds) still go in.
+    connection.execute(select(Resource.id).where(Resource.id == resource_id)
+                       .with_for_update(key_share=True))
     if get_container(connection, resource_id, kind, container_id) is not None:
         raise AlreadyExists(f"{kind} {container_id!r} already exists")
     if limit is not None and count_containers(connection, resource_id, kind) >= limit:
@@ -222,10 +231,24 @@ def create_container(connection: Connection, resource_id: int, kind: str, contai
 
 
 def get_container(connection: Connection, resource_id: int, kind: str,
-                  container_id: str) -> ContainerRow | None:
-    row = connection.execute(select(FaceContainer).where(
+                  container_id: str, lock: bool = False) -> ContainerRow | None:
+    """The container (None if there is none). With ``lock``, also hold its row's lock until
+    the transaction ends: every write into the container does so before reading what it
+    checks (see the module's docstring)."""
+    query = select(FaceContainer).where(
         FaceContainer.resource_id == resource_id, FaceContainer.kind == kind,
-        FaceContainer.container_id == container_id)).first()
+        FaceContainer.container_id == container_id)
+    if lock:
+        query = query.with_for_update(key_share=True)
+    row = connection.execute(query).first()
+    return _container(row) if row is not None else None
+
+
+def lock_container(connection: Connection, pk: int) -> ContainerRow | None:
+    """Hold the lock of container ``pk`` (as ``get_container(..., lock=True)``); return it,
+    or None when it is gone."""
+    row = connection.execute(select(FaceContainer).where(FaceContainer.id == pk)
+                             .with_for_update(key_share=True)).first()
     return _container(row) if row is not None else None
 
 
@@ -270,7 +293,8 @@ def count_persons(connection: Connection, container_pk: int) -> int:
 
 def create_person(connection: Connection, container_pk: int, name: str, user_data: str | None,
                   limit: int | None = None, now: float | None = None) -> str:
-    """Add a person; return its new personId. LimitReached at ``limit`` persons."""
+    """Add a person; return its new personId. LimitReached at ``limit`` persons. The caller
+    holds the container's lock."""
     if limit is not None and count_persons(connection, container_pk) >= limit:
         raise LimitReached("persons", limit)
     person_id = str(uuid.uuid4())
@@ -332,11 +356,12 @@ def update_person(connection: Connection, person_pk: int, name: str | None = Non
 
 
 def delete_person(connection: Connection, container_pk: int, person_pk: int) -> None:
-    """Delete a person and its faces (counted as removed since the last training)."""
+    """Delete a person and its faces (counted as removed since the last training, once
+    however many delete it at the same time)."""
     connection.execute(delete(PersistedFace).where(PersistedFace.person_pk == person_pk))
-    connection.execute(delete(Person).where(Person.id == person_pk))
-    connection.execute(update(FaceContainer).where(FaceContainer.id == container_pk).values(
-        removed_since_train=FaceContainer.removed_since_train + 1))
+    if connection.execute(delete(Person).where(Person.id == person_pk)).rowcount:
+        connection.execute(update(FaceContainer).where(FaceContainer.id == container_pk).values(
+            removed_since_train=FaceContainer.removed_since_train + 1))
 
 
 # ------------------------------------------------------------------------------- faces
@@ -354,7 +379,8 @@ def add_face(connection: Connection, container_pk: int, face: NewFace,
              container_limit: int | None = None, now: float | None = None) -> str:
     """Persist ``face`` for a person (``person_pk``) or a face list; return its
     persistedFaceId. LimitReached at ``person_limit`` faces per person (``person_faces``) or
-    ``container_limit`` faces per container (``faces``)."""
+    ``container_limit`` faces per container (``faces``). The caller holds the container's
+    lock."""
     if person_pk is not None and person_limit is not None:
         if count_faces(connection, container_pk, person_pk) >= person_limit:
             raise LimitReached("person_faces", person_limit)
@@ -418,9 +444,10 @@ def update_face(connection: Connection, face_pk: int, user_data: str | None) -> 
 def delete_face(connection: Connection, container_pk: int, face_pk: int,
                 counts_as_removed: bool = False) -> None:
     """Delete one face; ``counts_as_removed`` when trained galleries index faces (large face
-    lists), so their searches fetch one more hit to make up for it."""
-    connection.execute(delete(PersistedFace).where(PersistedFace.id == face_pk))
-    if counts_as_removed:
+    lists), so their searches fetch one more hit to make up for it (once, however many
+    delete it at the same time)."""
+    deleted = connection.execute(delete(PersistedFace).where(PersistedFace.id == face_pk))
+    if counts_as_removed and deleted.rowcount:
         connection.execute(update(FaceContainer).where(FaceContainer.id == container_pk).values(
             removed_since_train=FaceContainer.removed_since_train + 1))
 

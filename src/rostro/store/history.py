@@ -4,8 +4,8 @@ Calls per minute are the usage counters' ``minute`` windows (``rostro.store.usag
 for ``MINUTE_HISTORY`` seconds). Error answers are counted here, per minute and class, by the
 API's outcome middleware (``rostro.api.outcomes``): ``client`` (4xx other than the tier's refusals),
 ``throttled`` (the tier's 429 and 403 refusals, which are not counted as calls) and ``server``
-(5xx). Requests without a valid key belong to no resource and are not counted. Rows older
-than the history are deleted when new ones are written.
+(5xx). Requests without a valid key belong to no resource and are not counted. A resource's
+rows older than the history are deleted when it gets its next error.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ _UPSERT = text(
     "INSERT INTO usage_errors (resource_id, minute, kind, count) "
     "VALUES (:resource_id, :minute, :kind, 1) "
     "ON CONFLICT (resource_id, minute, kind) DO UPDATE SET count = usage_errors.count + 1")
-_DROP_OLD = text("DELETE FROM usage_errors WHERE minute < :oldest")
+# Only this resource's rows: one resource's error never waits for another's.
+_DROP_OLD = text("DELETE FROM usage_errors WHERE resource_id = :resource_id AND minute < :oldest")
 
 
 def record_error(connection: Connection, resource_id: int, status: int,
@@ -86,7 +87,8 @@ def record_error(connection: Connection, resource_id: int, status: int,
     now = time.time() if now is None else now
     minute = int(now) - int(now) % 60
     connection.execute(_UPSERT, {"resource_id": resource_id, "minute": minute, "kind": kind})
-    connection.execute(_DROP_OLD, {"oldest": minute - MINUTE_HISTORY})
+    connection.execute(_DROP_OLD, {"resource_id": resource_id,
+                                   "oldest": minute - MINUTE_HISTORY})
 
 
 _CALLS = text("SELECT start, calls FROM usage_counters WHERE resource_id = :resource_id "

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from rostro.store.errors import AlreadyExists, InvalidName, NotFound
+from rostro.store.locks import lock_global
 from rostro.store.tables import ApiKey, Resource, ResourceSettings
 from rostro.store.tiers import DEFAULT_TIER, TIERS
 
@@ -70,6 +71,7 @@ def create_resource(connection: Connection, name: str, tier: str = DEFAULT_TIER,
     """Create resource ``name`` on ``tier`` with two new keys; AlreadyExists if taken."""
     _check(name, tier)
     now = time.time() if now is None else now
+    lock_global(connection, "resources")
     if connection.execute(select(Resource.id).where(Resource.name == name)).first():
         raise AlreadyExists(f"resource {name!r} already exists")
     resource_id = connection.execute(
@@ -81,14 +83,30 @@ def create_resource(connection: Connection, name: str, tier: str = DEFAULT_TIER,
     return get_resource(connection, name)
 
 
+# One statement per read: without a database-wide lock, a resource deleted between two
+# statements would leave the second without its keys.
+_WITH_KEYS = (select(Resource.id, Resource.name, Resource.tier, Resource.created_at,
+                     ApiKey.slot, ApiKey.key)
+              .join(ApiKey, ApiKey.resource_id == Resource.id)
+              .order_by(Resource.id, ApiKey.slot))
+
+
+def _with_keys(rows) -> list[ResourceInfo]:
+    found: dict[int, tuple] = {}
+    keys: dict[int, dict[int, str]] = {}
+    for row in rows:
+        found.setdefault(row.id, (row.id, row.name, row.tier, row.created_at))
+        keys.setdefault(row.id, {})[row.slot] = row.key
+    return [ResourceInfo(rid, name, tier, keys[rid][1], keys[rid][2], created)
+            for rid, name, tier, created in found.values()]
+
+
 def get_resource(connection: Connection, name: str) -> ResourceInfo:
     """Return resource ``name`` with its keys; NotFound if there is none."""
-    row = connection.execute(select(Resource).where(Resource.name == name)).first()
-    if row is None:
+    infos = _with_keys(connection.execute(_WITH_KEYS.where(Resource.name == name)))
+    if not infos:
         raise NotFound(f"no resource named {name!r}")
-    keys = dict(connection.execute(
-        select(ApiKey.slot, ApiKey.key).where(ApiKey.resource_id == row.id)).all())
-    return ResourceInfo(row.id, row.name, row.tier, keys[1], keys[2], row.created_at)
+    return infos[0]
 
 
 def resource_name(connection: Connection, resource_id: int) -> str | None:
@@ -98,13 +116,14 @@ def resource_name(connection: Connection, resource_id: int) -> str | None:
 
 def list_resources(connection: Connection) -> list[ResourceInfo]:
     """Return every resource, oldest first."""
-    names = connection.execute(select(Resource.name).order_by(Resource.id)).scalars().all()
-    return [get_resource(connection, name) for name in names]
+    return _with_keys(connection.execute(_WITH_KEYS))
 
 
 def ensure_default(connection: Connection) -> tuple[ResourceInfo, bool]:
     """Return the first resource, creating ``default`` on F0 if there is none yet; the flag
-    says whether it was created now."""
+    says whether it was created now. Several servers starting at once on a new database
+    create one."""
+    lock_global(connection, "resources")
     first = connection.execute(select(Resource.name).order_by(Resource.id).limit(1)).scalar()
     if first is not None:
         return get_resource(connection, first), False
@@ -142,6 +161,7 @@ def sensitive_attributes_enabled(connection: Connection, resource_id: int) -> bo
 
 def set_sensitive_attributes(connection: Connection, name: str, enabled: bool) -> None:
     """Turn the sensitive attributes (age, gender, emotion) of resource ``name`` on or off."""
+    lock_global(connection, "resources")  # the settings row is created if missing
     resource = get_resource(connection, name)
     exists = connection.execute(select(ResourceSettings.resource_id)
                                 .where(ResourceSettings.resource_id == resource.id)).first()

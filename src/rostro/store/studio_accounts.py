@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rostro.store.locks import lock_global
 from rostro.store.tables import Base
 
 ADMIN_ROW = 1
@@ -100,6 +101,7 @@ def set_admin_password_hash(connection: Connection, password_hash: str,
                             now: float | None = None) -> None:
     """Store ``password_hash`` as the admin password and end every session."""
     now = time.time() if now is None else now
+    lock_global(connection, "studio")  # the row is created if missing
     if admin_password_hash(connection) is None:
         connection.execute(insert(StudioAdmin).values(
             id=ADMIN_ROW, password_hash=password_hash, created_at=now, updated_at=now))
@@ -160,7 +162,8 @@ def signin_failures(connection: Connection, scope: str, since: float) -> list[fl
 def record_signin_failure(connection: Connection, scopes: tuple[str, ...], now: float,
                           keep: float) -> None:
     """Count one failed attempt at ``now`` under each of ``scopes``; attempts older than
-    ``keep`` seconds are deleted on the way (the table holds one throttle window)."""
+    ``keep`` seconds are deleted on the way (the table holds one throttle window). The caller
+    holds ``lock_global(connection, "studio")`` from before it counted the failures."""
     connection.execute(delete(SignInFailure).where(SignInFailure.attempted_at < now - keep))
     connection.execute(insert(SignInFailure), [{"scope": scope, "attempted_at": now}
                                                for scope in scopes])

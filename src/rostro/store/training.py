@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rostro.store.groups import FaceContainer
+from rostro.store.groups import lock_container
 from rostro.store.tables import Base
 
 RUNNING = "running"
@@ -178,14 +178,6 @@ def _settle(connection: Connection, container_pk: int, up_to_run: int, status: s
         status=status, message=message, last_action_at=now, finished_at=now))
 
 
-def _lock_container(connection: Connection, container_pk: int) -> None:
-    """Hold the container's row lock until the transaction ends (PostgreSQL; ``FOR NO KEY
-    UPDATE``, so rows referring to it still go in). Requests and ends of runs take it before
-    the training row, as deleting the container does, so they never deadlock."""
-    connection.execute(select(FaceContainer.id).where(FaceContainer.id == container_pk)
-                       .with_for_update(key_share=True))
-
-
 def _row(connection: Connection, container_pk: int, lock: bool = False):
     """The container's training row; ``lock``: with a row lock (PostgreSQL) until the
     transaction ends, so a concurrent request, claim or finish waits and then sees the
@@ -216,7 +208,9 @@ def request_training(connection: Connection, resource_id: int, container_pk: int
                      now: float | None = None) -> TrainRequest:
     """Ask for a training run of the container."""
     now = time.time() if now is None else now
-    _lock_container(connection, container_pk)  # the first request inserts the row
+    # The container's lock before the training row's, as deleting the container takes
+    # them: requests, ends of runs and deletes never deadlock.
+    lock_container(connection, container_pk)  # the first request inserts the row
     row = _row(connection, container_pk, lock=True)
     if row is not None and row.status == RUNNING:
         if row.owner is None:  # due, not started: it will read the faces as they are now
@@ -317,7 +311,7 @@ def finish_run(connection: Connection, claim: Claim, snapshot: str | None,
     claim no longer holds (the lease ran out and another process took the run over, or the
     container is gone). A run asked for meanwhile becomes due."""
     now = time.time() if now is None else now
-    _lock_container(connection, claim.container_pk)
+    lock_container(connection, claim.container_pk)
     row = _row(connection, claim.container_pk, lock=True)
     if row is None or row.run != claim.run or row.owner != claim.owner or row.status != RUNNING:
         return False

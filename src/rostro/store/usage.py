@@ -1,9 +1,10 @@
 """Counting calls per resource and enforcing its tier.
 
 Counters are fixed windows aligned to UTC: the current second, the current minute and the
-current calendar month. ``admit`` checks the tier and counts the call in the same transaction,
-so concurrent workers cannot both take the last call of a window. Calls that are refused are
-not counted.
+current calendar month. ``admit`` counts the call with conditional upserts ("add one if under
+the limit"), each on the resource's own row, so concurrent workers and processes cannot both
+take the last call of a window, and calls of two resources never wait for each other. Calls
+that are refused are not counted.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection, text
+
 from rostro.store.resources import ResourceRef, get_resource
 from rostro.store.tiers import Tier, get_tier
 
@@ -74,7 +76,8 @@ def _counts(connection: Connection, resource_id: int, starts: dict[str, int]) ->
     return counts
 
 
-WINDOWS = ("second", "minute", "month")
+#: The windows, in the order their rows are locked (the month first, see ``admit``).
+WINDOWS = ("month", "minute", "second")
 
 
 def record_calls(connection: Connection, resource_id: int, calls: int = 1,
@@ -85,22 +88,109 @@ def record_calls(connection: Connection, resource_id: int, calls: int = 1,
     connection.execute(_UPSERT, [
         {"resource_id": resource_id, "window": window, "start": starts[window], "calls": calls}
         for window in windows])
+    _drop_past(connection, resource_id, starts)
+
+
+def _drop_past(connection: Connection, resource_id: int, starts: dict[str, int]) -> None:
     connection.execute(_DROP_PAST, {"resource_id": resource_id, "second": starts["second"],
                                     "minute": starts["minute"] - MINUTE_HISTORY})
 
 
+# Add one call to a window's counter if it is under :limit; RETURNING gives the new count, or
+# no row when the counter was full (then nothing changed). Either way the row stays locked
+# until the transaction ends (PostgreSQL locks the conflicting row even when the WHERE fails),
+# so the next admission of this resource waits here for this one's commit and then sees its
+# count: exact across processes without any wider lock. A new row starts at 1 (every limit is
+# at least 1).
+_COUNT_IF_UNDER = text(
+    'INSERT INTO usage_counters (resource_id, "window", start, calls) '
+    "VALUES (:resource_id, :window, :start, 1) "
+    'ON CONFLICT (resource_id, "window", start) '
+    "DO UPDATE SET calls = usage_counters.calls + 1 WHERE usage_counters.calls < :limit "
+    "RETURNING calls")
+_UNCOUNT = text(
+    'UPDATE usage_counters SET calls = calls - 1 WHERE resource_id = :resource_id '
+    'AND "window" = :window AND start = :start')
+#: The limit of a window the tier does not limit (``calls`` is a 32-bit integer).
+NO_LIMIT = 2**31 - 1
+
+
+def _count_if_under(connection: Connection, resource_id: int, window: str, start: int,
+                    limit: int | None) -> int | None:
+    """The window's new count, or None when it was full (nothing counted)."""
+    return connection.execute(_COUNT_IF_UNDER, {
+        "resource_id": resource_id, "window": window, "start": start,
+        "limit": NO_LIMIT if limit is None else limit}).scalar()
+
+
+def _refusal(tier: Tier, counts: dict[str, int], starts: dict[str, int],
+             now: float) -> Admission | None:
+    """The refusal a full window gives (the month first), or None when there is room."""
+    if tier.monthly_quota is not None and counts["month"] >= tier.monthly_quota:
+        return _refused(tier, "quota", starts, now)
+    if tier.rate_limit is not None and counts[tier.window_name] >= tier.rate_limit:
+        return _refused(tier, "rate", starts, now)
+    return None
+
+
+def _refused(tier: Tier, reason: str, starts: dict[str, int], now: float) -> Admission:
+    """The refusal of a full month (``quota``) or rate window (``rate``): retry when it ends."""
+    if reason == "quota":
+        return Admission(False, tier, "quota", max(1, math.ceil(month_bounds(now)[1] - now)))
+    window_end = starts[tier.window_name] + tier.rate_window
+    return Admission(False, tier, "rate", max(1, math.ceil(window_end - now)))
+
+
+# Every window of a tier without limits in one statement, rows in WINDOWS order.
+_COUNT_ALL = text(
+    'INSERT INTO usage_counters (resource_id, "window", start, calls) '
+    "VALUES (:resource_id, 'month', :month, 1), (:resource_id, 'minute', :minute, 1), "
+    "(:resource_id, 'second', :second, 1) "
+    'ON CONFLICT (resource_id, "window", start) '
+    'DO UPDATE SET calls = usage_counters.calls + 1 RETURNING "window", calls')
+
+
 def admit(connection: Connection, resource: ResourceRef, now: float | None = None) -> Admission:
-    """Decide whether ``resource`` may make one more call now; count it if so."""
+    """Decide whether ``resource`` may make one more call now; count it if so.
+
+    The calls of one resource are counted one at a time (each holds its counter rows until
+    its commit), so the work between taking the first row and the commit is kept small:
+
+    1. a plain read: a window's committed count never goes down, so a full window refuses
+       the call at once, without a lock or a write (a client retrying past its limit does
+       not queue behind the calls being counted);
+    2. the month's counter is taken first, by every admission of the resource: whoever
+       holds its row is the only one counting this resource's calls, so the rate window's
+       check, the undo and the other windows run one at a time per resource, in one order
+       (month, then the others), which cannot deadlock. A tier without limits counts every
+       window in one statement;
+    3. the first call of a second deletes the past windows' rows, still holding the month's
+       row (deleting them before it could take a row that a call begun a moment earlier
+       is about to count, and each would wait for the other)."""
     now = time.time() if now is None else now
     tier = get_tier(resource.tier)
     starts = window_starts(now)
-    counts = _counts(connection, resource.id, starts)
-    if tier.monthly_quota is not None and counts["month"] >= tier.monthly_quota:
-        return Admission(False, tier, "quota", max(1, math.ceil(month_bounds(now)[1] - now)))
-    if tier.rate_limit is not None and counts[tier.window_name] >= tier.rate_limit:
-        window_end = starts[tier.window_name] + tier.rate_window
-        return Admission(False, tier, "rate", max(1, math.ceil(window_end - now)))
-    record_calls(connection, resource.id, 1, now)
+    if tier.monthly_quota is None and tier.rate_limit is None:
+        counted = dict(connection.execute(_COUNT_ALL, {"resource_id": resource.id, **starts}).all())
+    else:
+        refused = _refusal(tier, _counts(connection, resource.id, starts), starts, now)
+        if refused is not None:
+            return refused
+        if _count_if_under(connection, resource.id, "month", starts["month"],
+                           tier.monthly_quota) is None:
+            return _refused(tier, "quota", starts, now)
+        rate_window = tier.window_name
+        rate = _count_if_under(connection, resource.id, rate_window, starts[rate_window],
+                               tier.rate_limit)
+        if rate is None:
+            connection.execute(_UNCOUNT, {"resource_id": resource.id, "window": "month",
+                                          "start": starts["month"]})
+            return _refused(tier, "rate", starts, now)
+        (other,) = (w for w in WINDOWS if w not in ("month", rate_window))
+        counted = {rate_window: rate, other: _count_if_under(
+            connection, resource.id, other, starts[other], None)}
+    if counted["second"] == 1:
+        _drop_past(connection, resource.id, starts)
     return Admission(True, tier)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rostro.store import studio_accounts
 from rostro.store.db import Database
+from rostro.store.locks import lock_global
 from rostro.store.studio_accounts import SessionInfo
 
 SESSION_TTL = 12 * 3600  # seconds a sign-in lasts
@@ -65,6 +66,7 @@ def token_hash(token: str) -> bytes:
 def ensure_admin(database: Database) -> str | None:
     """Create the admin password if there is none yet; return it (to print once) or None."""
     with database.transaction() as connection:
+        lock_global(connection, "studio")  # servers starting at once: one password
         if studio_accounts.admin_password_hash(connection) is not None:
             return None
         password = new_password()

@@ -38,7 +38,7 @@ def _utc(seconds: float) -> datetime:
 
 
 def _list_rows(db) -> list[dict]:
-    with db.transaction() as connection:
+    with db.snapshot() as connection:  # a resource deleted meanwhile is in none of the reads
         infos = resources.list_resources(connection)
         notes = studio_accounts.descriptions(connection)
         reports = {info.name: usage_report(connection, info.name) for info in infos}
@@ -110,7 +110,7 @@ def _resource(db, name: str):
 
 
 def _usage_context(page: Page, db, name: str) -> dict:
-    with db.transaction() as connection:
+    with db.snapshot() as connection:
         report = usage_report(connection, name)
         info = resources.get_resource(connection, name)
         history = minute_history(connection, info.id)

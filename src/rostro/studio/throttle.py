@@ -14,9 +14,10 @@ worker and every process on the database enforces the same count:
 
 An attempt is counted as a failure *before* its password is checked (``reserve``) and the
 count is taken back when it succeeds (``succeeded``): parallel attempts cannot all pass a
-check that sees none of the others. The client address is the connection's peer, or what a
-trusted proxy forwarded (``rostro serve --forwarded-allow-ips``); by default no forwarded
-header is believed.
+check that sees none of the others (the check and the count hold one global lock on
+PostgreSQL, ``rostro.store.locks``; SQLite's writers run one at a time anyway). The client
+address is the connection's peer, or what a trusted proxy forwarded (``rostro serve
+--forwarded-allow-ips``); by default no forwarded header is believed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 
 from rostro.store import studio_accounts
 from rostro.store.db import Database
+from rostro.store.locks import lock_global
 
 ADDRESS_FAILURES = 5
 ADDRESS_WINDOW = 300
@@ -81,6 +83,7 @@ def reserve(database: Database, host: str | None, now: float | None = None) -> A
     now = time.time() if now is None else now
     scope = address_scope(host)
     with database.transaction() as connection:
+        lock_global(connection, "studio")  # count and judge in one go, in every process
         wait = wait_seconds(
             studio_accounts.signin_failures(connection, scope, now - ADDRESS_WINDOW),
             studio_accounts.signin_failures(connection, ACCOUNT_SCOPE, now - ACCOUNT_WINDOW), now)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # Columns frozen as they were added: a revision never imports the ORM classes.
-revision = "0007"
-down_revision = "0005"  # 0006 (branch admission) was not on main when this was written
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
