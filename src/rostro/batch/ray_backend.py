@@ -23,6 +23,7 @@ from rostro.batch.local import progress_bar
 from rostro.batch.records import DetectOptions, Record, analyse_file, save_annotated
 from rostro.batch.shards import Shard, ShardStore
 from rostro.models.errors import ModelError
+from rostro.threads import limit_threads
 from rostro.vision.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def analyse_shard(sources: tuple[str, ...], options: DetectOptions,
                   base_dir: Path) -> list[Record]:
     """Run on a Ray worker: the records of ``sources`` (relative paths under the driver's
     ``base_dir``), in order. A missing model raises NodeModelsMissing naming the node."""
+    limit_threads()  # a Ray worker is a process of its own: one BLAS thread, as everywhere
     try:
         return [analyse_file(_worker_analyzer(), source, options, base_dir) for source in sources]
     except ModelError as exc:
