@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ from rostro_training.headfit import (
 _FR = ("fr.descriptor", "regions.gray", "lenses.gray")
 # Candidate recipes: (blocks, other Recipe fields). The shipped ones: sunglasses number 1,
 # eyeglasses number 0.
-CANDIDATES = {
+CANDIDATES: dict[str, tuple[tuple[tuple[str, ...], dict[str, Any]], ...]] = {
     "sunglasses": ((("regions.gray",), {}), (("regions.gray", "lenses.gray"), {}),
                    (("regions.gray", "lenses"), {}), (("lenses",), {}),
                    (("fr.descriptor", "regions.gray", "lenses"), {}), (_FR, {}),

@@ -133,7 +133,7 @@ def export(table: FeatureTable, labels_csv: Path, out: Path = WILD_TRAIN) -> int
     for block in sorted({DERIVED[b][0] if b in DERIVED else b
                          for b in table_blocks("wild_train", heads)}):
         arrays[f"block.{block}"] = table.matrix((block,))[keep].astype(np.float32)
-    np.savez_compressed(out, **arrays)
+    np.savez_compressed(out, allow_pickle=False, **arrays)
     log.info("%d wild train faces, blocks %s -> %s (%d bytes)", len(keep),
              table_blocks("wild_train", heads), out, out.stat().st_size)
     return len(keep)
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     data = compute(open_analyzer(), args.mirror, [rows[i] for i in order])
     inverse = np.argsort(order)
     args.out.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **{n: v[inverse] for n, v in data.items()})
+    np.savez(path, allow_pickle=False, **{n: v[inverse] for n, v in data.items()})
     log.info("%d faces (%d matched) -> %s", len(rows), int(data["found"].sum()), path)
     return 0
 

@@ -164,9 +164,9 @@ def plain_answers(head: str, table: FeatureTable) -> dict[str, np.ndarray]:
 
 def age_measures(years: np.ndarray, bins: list[str]) -> dict[str, dict]:
     """Adults/seniors answered under 16, and children/teens answered 18+ (shares)."""
-    bins = np.array(bins)
-    grown = np.isin(bins, ("adult", "senior"))
-    young = np.isin(bins, ("child", "teen"))
+    labels = np.array(bins)
+    grown = np.isin(labels, ("adult", "senior"))
+    young = np.isin(labels, ("child", "teen"))
     out = {}
     under = years[grown] < ADULT_UNDER
     lo, hi = wilson_interval(int(under.sum()), int(grown.sum()))

@@ -272,7 +272,8 @@ def build(mirror: Path, out: Path) -> list[dict[str, str]]:
         cells = []
         for face in chunk:
             image = load_photo(mirror, face["repo"], face["commit"], face["path"])
-            box = tuple(float(face[c]) for c in "xywh")
+            x, y, w, h = (float(face[c]) for c in "xywh")
+            box = (x, y, w, h)
             cells.append((face["face_id"], head_crop(image, box)))
         draw_sheet(cells).save(out / chunk[0]["sheet"])
     with (out / "faces.csv").open("w", newline="") as fh:

@@ -138,7 +138,8 @@ def mine(mirror: Path) -> dict[str, int]:
     analyzer = open_analyzer()
     engine = analyzer.attributes
     rng = random.Random(MINE_SEED)
-    kept_rows, counts = [], {}
+    kept_rows: list[dict[str, str]] = []
+    counts: dict[str, int] = {}
     for row in read_manifest():
         if row["source"] not in MINED:
             kept_rows.append(row)
@@ -231,7 +232,8 @@ def build(mirror: Path, out: Path) -> list[dict[str, str]]:
         key = (face["repo"], face["commit"], face["path"])
         if key not in photos:
             photos[key] = load_photo(mirror, *key)
-        box = tuple(float(face[c]) for c in "xywh")
+        x, y, w, h = (float(face[c]) for c in "xywh")
+        box = (x, y, w, h)
         crops.append(wild.head_crop(photos[key], box, CROP_SCALE, CELL))
         boxes.append(box_pixels(photos[key], face))
     keep = drop_near_duplicates(faces, boxes)
@@ -326,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("hard-negative photos kept, by the head's answer: %s", mine(args.mirror))
     else:
         faces = (build if args.command == "build" else regroup)(args.mirror, args.out)
-        per = {}
+        per: dict[str, dict[str, int]] = {}
         for f in faces:
             per.setdefault(f["source"], {}).setdefault(f["split"], 0)
             per[f["source"]][f["split"]] += 1
