@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rostro.models.fetch import read_member
 from rostro.models.cache import ModelCache
+from rostro.models.fetch import read_member
 from rostro.models.pull import archives_dir
 
 
@@ -63,8 +63,9 @@ def test_tddfa_constants_match_the_package_module():
     source = original_member("tddfa-bfm").decode()
     namespace: dict = {}
     exec(compile(source, "constant.py", "exec"), namespace)  # the package's own module
-    from rostro.models.convert import tddfa_constants
     import io
+
+    from rostro.models.convert import tddfa_constants
 
     ours = np.load(io.BytesIO(tddfa_constants(original_member("tddfa-bfm"))))
     for name in ("PARAM_MEAN", "PARAM_STD", "U_BASE", "W_SHP_BASE", "W_EXP_BASE"):

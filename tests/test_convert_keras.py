@@ -13,7 +13,6 @@ import json
 
 import numpy as np
 import pytest
-
 from test_convert import original_member
 
 h5py = pytest.importorskip("h5py")

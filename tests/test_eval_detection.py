@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from rostro.evaluation.detection import (
-    LabelledImage, _settings, api_detections, evaluate_detection, format_table, load_labels, match_image, size_bin,
+    LabelledImage,
+    _settings,
+    api_detections,
+    evaluate_detection,
+    format_table,
+    load_labels,
+    match_image,
+    size_bin,
     summarize,
 )
 from rostro.evaluation.metrics import FP, IGNORED, TP, average_precision, match_detections, wilson_interval

@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 
 from rostro.evaluation.identification import (
-    Labelled, evaluate_identification, format_table, identify, summarize,
+    Labelled,
+    evaluate_identification,
+    format_table,
+    identify,
+    summarize,
 )
 
 

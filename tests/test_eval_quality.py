@@ -8,7 +8,12 @@ import json
 import numpy as np
 
 from rostro.evaluation.quality import (
-    Sample, degradations, format_table, level_counts, pair_outcomes, summarize,
+    Sample,
+    degradations,
+    format_table,
+    level_counts,
+    pair_outcomes,
+    summarize,
 )
 from rostro.evaluation.verification import Pair
 from rostro.vision.attributes.face_quality import RecognitionFeatures, recognition_quality

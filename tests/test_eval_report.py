@@ -32,8 +32,8 @@ def test_report_of_real_faces_has_tables_and_thumbnails(analyzer, eval_data, tmp
     """A small run on the glasses dev set: the served answer of six faces, their thumbnails
     cut again by the evaluation's own loader, one self-contained page."""
     from rostro.evaluation.attribute_sections import _loader
-    from rostro_training.headfit import central_face
     from rostro.vision.types import Face
+    from rostro_training.headfit import central_face
 
     folder = eval_data("glasses")
     with open(folder / "labels.csv", newline="", encoding="utf-8") as handle:

@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from rostro.evaluation.verification import (
-    Pair, accuracy, evaluate_verification, format_table, load_pairs, roc_auc, summarize, tar_at_far,
+    Pair,
+    accuracy,
+    evaluate_verification,
+    format_table,
+    load_pairs,
+    roc_auc,
+    summarize,
+    tar_at_far,
 )
 
 IDENTITY_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "identity"

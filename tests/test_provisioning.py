@@ -126,8 +126,8 @@ def test_models_list_shows_every_model_and_its_status(home, capsys):
 
 
 def test_detect_without_models_fails_with_one_line(home, tmp_path, capsys):
-    from skimage import data
     import cv2
+    from skimage import data
 
     image = tmp_path / "a.jpg"
     cv2.imwrite(str(image), data.astronaut()[..., ::-1])

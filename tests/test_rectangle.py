@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import random
 
-from rostro.vision.rectangle import (
-    azure_rectangle, clip_box, minimum_face, reading_order, select_faces)
+from rostro.vision.rectangle import azure_rectangle, clip_box, minimum_face, reading_order, select_faces
 from rostro.vision.types import Box, Detection, Point
 
 

@@ -29,8 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
 from rostro.vision.analyzer import Analyzer  # noqa: E402
 from rostro.vision.image import read_image  # noqa: E402
-from rostro.vision.rectangle import (  # noqa: E402
-    SHAPES, azure_rectangle, face_frame, rectangle_from_points)
+from rostro.vision.rectangle import SHAPES, azure_rectangle, face_frame, rectangle_from_points  # noqa: E402
 from rostro.vision.types import Box, Point  # noqa: E402
 
 FIVE = ("pupilLeft", "pupilRight", "noseTip", "mouthLeft", "mouthRight")

@@ -38,8 +38,8 @@ from rostro.service.state import ServiceState, open_gallery_store
 from rostro.service.trainer import TrainingWorker
 from rostro.service.url_fetch import DownloadSlots
 from rostro.store.db import open_database
-from rostro.threads import limit_threads
 from rostro.studio import routes
+from rostro.threads import limit_threads
 from rostro.vision.analyzer import Analyzer
 
 log = logging.getLogger(__name__)

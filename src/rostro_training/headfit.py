@@ -99,8 +99,8 @@ class BoxedFaces:
         self._pixels: np.ndarray | None = None
 
     def _load(self, name: str) -> None:
-        from rostro.vision.rectangle import MIN_FACE, minimum_face
         from rostro.evaluation.metrics import match_detections
+        from rostro.vision.rectangle import MIN_FACE, minimum_face
 
         self._image, self._faces = name, {}
         self._pixels = cv2.imread(str(self.folder / name), cv2.IMREAD_COLOR)

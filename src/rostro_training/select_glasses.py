@@ -23,14 +23,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rostro.config import rostro_home
-from rostro.vision.analyzer import open_analyzer
 from rostro.threads import limit_threads
+from rostro.vision.analyzer import open_analyzer
 from rostro_training import data_argument
 from rostro_training.headfit import (
     RECIPES,

@@ -18,9 +18,9 @@ import logging
 from pathlib import Path
 
 from rostro.config import rostro_home
+from rostro.threads import limit_threads
 from rostro.vision.analyzer import open_analyzer
 from rostro.vision.attributes.heads import HEADS_DIR
-from rostro.threads import limit_threads
 from rostro_training import data_argument
 from rostro_training.headfit import RECIPES, fit_head, head_data, load_head_tables
 

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from rostro.evaluation.wild import load_photo
+from rostro.threads import limit_threads
 from rostro.vision.attributes.features import BLOCKS, DERIVED, age_gender, faceres
 from rostro.vision.types import Box, Face
-from rostro.threads import limit_threads
 from rostro_training.headfit import (
     FEATURES_VERSION,
     HEAD_TABLES,

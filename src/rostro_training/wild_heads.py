@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 
 from rostro.evaluation.metrics import wilson_interval
+from rostro.threads import limit_threads
 from rostro.vision.attributes.demographics import faceres_years, served_age
 from rostro.vision.attributes.emotion import SMILE_FROM_HEAD
 from rostro.vision.attributes.heads import HEADS_DIR, load_head
 from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
-from rostro.threads import limit_threads
 from rostro_training import data_argument
 from rostro_training.headfit import (
     EMOTION_CLASSES,
@@ -50,7 +50,6 @@ from rostro_training.headfit import (
     wild_target,
 )
 from rostro_training.wild_features import read_wild_features
-
 
 log = logging.getLogger("wild_heads")
 
@@ -305,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _lab_tables(data: Path, heads: list[str]) -> dict[str, FeatureTable]:
     from rostro.config import rostro_home
-    from rostro_training.headfit import load_tables
     from rostro.vision.analyzer import open_analyzer
+    from rostro_training.headfit import load_tables
 
     cache = rostro_home() / "attribute-features"
     names = {t for h in heads if h != "age" for t in HEAD_TABLES[h]}

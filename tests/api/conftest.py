@@ -14,10 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
-from PIL import Image
 from api_service import Service, rostro_cli, start_service, stop_service  # noqa: F401
-
-
+from PIL import Image
 
 # ---------------------------------------------------------------------------------- images
 

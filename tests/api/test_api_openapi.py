@@ -89,7 +89,9 @@ def test_fuzz_statuses_and_shapes_match_the_document(service, document, image_se
     from schemathesis.checks import not_a_server_error
     from schemathesis.generation.modes import GenerationMode
     from schemathesis.specs.openapi.checks import (
-        content_type_conformance, response_headers_conformance, response_schema_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
         status_code_conformance,
     )
 

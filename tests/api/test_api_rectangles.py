@@ -8,10 +8,9 @@ import uuid
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from api_service import STREAM, Api
 from conftest import encode
+from PIL import Image
 
 NEWER = ("v1.2-preview.1", "v1.2")
 

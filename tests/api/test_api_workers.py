@@ -7,7 +7,6 @@ import re
 
 import pytest
 import requests
-
 from api_service import start_service, stop_service
 
 STREAM = {"Content-Type": "application/octet-stream"}

@@ -247,8 +247,11 @@ def test_quickstart_0_6_1(face_client, image_server, family):
 def test_quickstart_1_0_0b2(service, image_server, family):
     from azure.ai.vision.face import FaceAdministrationClient, FaceClient
     from azure.ai.vision.face.models import (
-        FaceAttributeTypeDetection03, FaceAttributeTypeRecognition04, FaceDetectionModel,
-        FaceRecognitionModel, QualityForRecognition,
+        FaceAttributeTypeDetection03,
+        FaceAttributeTypeRecognition04,
+        FaceDetectionModel,
+        FaceRecognitionModel,
+        QualityForRecognition,
     )
     from azure.core.credentials import AzureKeyCredential
 

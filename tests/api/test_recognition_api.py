@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 import requests
-
 from api_service import STREAM, Api, start_service, stop_service
 from identity_photos import cast, serve
+
 
 def error_of(response: requests.Response) -> tuple[int, str, str]:
     body = response.json()["error"]

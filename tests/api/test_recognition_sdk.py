@@ -12,9 +12,8 @@ import uuid
 import pytest
 from azure.cognitiveservices.vision.face import FaceClient
 from azure.cognitiveservices.vision.face.models import APIErrorException
-from msrest.authentication import CognitiveServicesCredentials
-
 from identity_photos import cast, serve
+from msrest.authentication import CognitiveServicesCredentials
 
 TRAINING_TIMEOUT = 60.0
 

@@ -12,11 +12,12 @@ import pytest
 import requests
 from azure.ai.vision.face import FaceAdministrationClient, FaceClient
 from azure.ai.vision.face.models import (
-    FaceAttributeTypeDetection03, FaceDetectionModel, FaceRecognitionModel,
+    FaceAttributeTypeDetection03,
+    FaceDetectionModel,
+    FaceRecognitionModel,
 )
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError
-
 from identity_photos import cast, serve
 
 MODELS = {"detection_model": FaceDetectionModel.DETECTION03,

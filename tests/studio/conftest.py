@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
-
 from studio_server import csrf_of, jpeg, serve_files, start, stop
 
 REPO = Path(__file__).resolve().parents[2]

@@ -19,7 +19,6 @@ import requests
 from serving import free_port, launch, stop  # noqa: F401  (re-exported to the Studio tests)
 
 
-
 @dataclass
 class Server:
     """A running `rostro serve`: ``endpoint`` as printed (trailing slash), ``key`` of the

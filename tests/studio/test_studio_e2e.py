@@ -17,9 +17,9 @@ import time
 
 import pytest
 import requests
+from studio_server import sign_in
 
 from rostro.api.detect import engine_attributes
-from studio_server import sign_in
 
 COURSE_ATTRIBUTES = ("age", "gender", "headPose", "smile", "facialHair", "glasses", "emotion")
 KEY_LIKE = re.compile(r"\b(?:app|nav|login|csrf|resources|tier|keys|usage|confirm|try|people|js)"

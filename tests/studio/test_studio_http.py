@@ -10,7 +10,6 @@ from http.cookies import SimpleCookie
 
 import pytest
 import requests
-
 from studio_server import csrf_of
 from studio_server import login as _login
 

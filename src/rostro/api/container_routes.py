@@ -10,7 +10,7 @@ with an empty body, the newer versions add an absolute ``operation-Location`` (s
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
@@ -36,7 +36,7 @@ def timestamp(seconds: float | None) -> str | None:
     """UTC time as Azure writes it: ``2024-03-05T11:07:58.371Z``."""
     if seconds is None:
         return None
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rostro.api import versions
-
 from rostro.api.errors import REQUEST_ID_HEADER, internal_error
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import argparse
 import json
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rostro.service.memory import DEFAULT_PIXEL_BUDGET
 from rostro.store import resources as store_resources
@@ -156,7 +156,7 @@ def _resources_list(args: argparse.Namespace) -> int:
         return 0
     print(f"{'NAME':<24} {'TIER':<10} {'SENSITIVE':<10} CREATED")
     for info in infos:
-        created = datetime.fromtimestamp(info.created_at, tz=timezone.utc)
+        created = datetime.fromtimestamp(info.created_at, tz=UTC)
         switch = "on" if sensitive[info.id] else "off"
         print(f"{info.name:<24} {info.tier:<10} {switch:<10} {created:%Y-%m-%d %H:%M:%S}Z")
     return 0

@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rostro.config import settings
+from rostro.evaluation import publish
 from rostro.evaluation.detection import MASKED
+from rostro.threads import limit_threads
 from rostro.vision.attributes.demographics import faceres_years, served_age
 from rostro.vision.attributes.glasses import glasses_decision
 from rostro.vision.attributes.heads import load_head
 from rostro.vision.attributes.mask import mask_decision
+from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
 from rostro.vision.attributes.occlusion import EVIDENCE
 from rostro.vision.attributes.values import Mask
-from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
-from rostro.evaluation import publish
-from rostro.threads import limit_threads
 
 if TYPE_CHECKING:
     from rostro_training.headfit import FeatureTable

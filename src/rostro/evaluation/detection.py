@@ -43,12 +43,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from rostro.evaluation.metrics import TP, FP, average_precision, match_detections, wilson_interval
+from rostro.evaluation import publish
+from rostro.evaluation.metrics import FP, TP, average_precision, match_detections, wilson_interval
 from rostro.vision.analyzer import MAX_FACES
 from rostro.vision.image import read_image
 from rostro.vision.rectangle import REPORTED_MIN_SIDE, azure_rectangle, minimum_face, select_faces
 from rostro.vision.types import Box, Detection
-from rostro.evaluation import publish
 
 MIN_SIZE = 20.0
 AZURE_MIN = 36.0  # the row Azure's documented minimum face is judged on

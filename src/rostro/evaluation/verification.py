@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from rostro.evaluation import publish
 from rostro.evaluation.metrics import wilson_interval
 from rostro.vision.image import read_image
-from rostro.evaluation import publish
 
 FAR = 1e-2
 # The engine takes any size (the detector shrinks large photos); the API's 4096 px limit is

@@ -13,7 +13,7 @@ import calendar
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
 
@@ -23,8 +23,8 @@ from rostro.store.tiers import Tier, get_tier
 
 def month_bounds(now: float) -> tuple[int, int]:
     """Return (start, end) of the UTC calendar month containing ``now``, in UNIX seconds."""
-    day = datetime.fromtimestamp(now, tz=timezone.utc)
-    start = datetime(day.year, day.month, 1, tzinfo=timezone.utc)
+    day = datetime.fromtimestamp(now, tz=UTC)
+    start = datetime(day.year, day.month, 1, tzinfo=UTC)
     days = calendar.monthrange(day.year, day.month)[1]
     return int(start.timestamp()), int(start.timestamp()) + days * 86400
 
@@ -223,7 +223,7 @@ class UsageReport:
             "callsThisMonth": self.calls_this_month,
             "monthlyQuota": self.monthly_quota,
             "monthRemaining": self.month_remaining,
-            "monthResetsAt": datetime.fromtimestamp(self.month_resets_at, tz=timezone.utc)
+            "monthResetsAt": datetime.fromtimestamp(self.month_resets_at, tz=UTC)
                                      .isoformat().replace("+00:00", "Z"),
         }
 

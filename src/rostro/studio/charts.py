@@ -7,7 +7,7 @@ counts) that browsers and screen readers show.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 
 from markupsafe import Markup
@@ -29,7 +29,7 @@ def _nice_ceiling(value: int) -> int:
 
 
 def _clock(start: int) -> str:
-    return datetime.fromtimestamp(start, tz=timezone.utc).strftime("%H:%M")
+    return datetime.fromtimestamp(start, tz=UTC).strftime("%H:%M")
 
 
 def minute_chart(history: list[MinuteUsage], title: str, bar_label: str,

@@ -9,7 +9,7 @@ addition is the resource's description (``rostro.store.studio_accounts``).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -34,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _list_rows(db) -> list[dict]:

@@ -19,8 +19,19 @@ from starlette.responses import Response
 from rostro.studio import accounts, throttle
 from rostro.studio.i18n import LANGUAGES, translator
 from rostro.studio.web import (
-    LANG_COOKIE, LOGIN_COOKIE, PREFIX, SESSION_COOKIE, clear_cookie, database, language,
-    local_path, open_page, redirect, render, same_origin, set_cookie,
+    LANG_COOKIE,
+    LOGIN_COOKIE,
+    PREFIX,
+    SESSION_COOKIE,
+    clear_cookie,
+    database,
+    language,
+    local_path,
+    open_page,
+    redirect,
+    render,
+    same_origin,
+    set_cookie,
 )
 
 router = APIRouter(include_in_schema=False)

@@ -237,7 +237,7 @@ def detect_faces(analyzer, mirror: Path, rows: list[dict[str, str]],
 
 
 def draw_sheet(cells: list[tuple[str, np.ndarray]], grid: int = GRID, cell: int = CELL,
-               band: int = BAND) -> "Image.Image":
+               band: int = BAND) -> Image.Image:
     """Return a grid x grid contact sheet: each cell a crop (cell px) under a band with its caption."""
     from PIL import Image, ImageDraw, ImageFont
 

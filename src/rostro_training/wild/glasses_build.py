@@ -46,10 +46,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rostro_training.wild import build as wild  # one implementation of every step
-
 from rostro.evaluation.wild import load_photo
 from rostro.vision.errors import ImageError
+from rostro_training.wild import build as wild  # one implementation of every step
 
 log = logging.getLogger("wild.glasses")
 

@@ -32,7 +32,7 @@ class UnknownAttribute(ValueError):
 class FaceContext:
     """One face being analysed: what providers read, plus a memo of shared intermediate results."""
 
-    engine: "AttributeEngine"
+    engine: AttributeEngine
     image: np.ndarray
     face: Face
     memo: dict[str, object] = field(default_factory=dict)
@@ -101,14 +101,14 @@ class AttributeEngine:
 
 # The attribute families register their providers on import.
 from rostro.vision.attributes import (  # noqa: E402,F401
+    accessories,
     demographics,
     emotion,
-    glasses,
+    face_quality,
     facialhair,
-    accessories,
+    glasses,
     hair,
     makeup,
     mask,
     occlusion,
-    face_quality,
 )

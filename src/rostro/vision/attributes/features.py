@@ -31,6 +31,9 @@ from rostro.vision.attributes import FaceContext
 from rostro.vision.attributes.cosmetics import CROP_SIZE, cosmetic_statistics
 from rostro.vision.attributes.crops import face_crop, wide_crop
 from rostro.vision.attributes.heads import LinearHead, load_head
+from rostro.vision.attributes.lenses import FEATURE_NAMES as LENS_NAMES
+from rostro.vision.attributes.lenses import GRAY_COUNT as LENS_GRAY_COUNT
+from rostro.vision.attributes.lenses import lens_statistics
 from rostro.vision.attributes.nets import (
     AgeGenderNets,
     AgeGenderOutput,
@@ -41,9 +44,6 @@ from rostro.vision.attributes.nets import (
     FaceResOutput,
     FerEmotionNet,
 )
-from rostro.vision.attributes.lenses import FEATURE_NAMES as LENS_NAMES
-from rostro.vision.attributes.lenses import GRAY_COUNT as LENS_GRAY_COUNT
-from rostro.vision.attributes.lenses import lens_statistics
 from rostro.vision.attributes.regions import FEATURE_NAMES, region_statistics
 from rostro.vision.embedder import points_array
 
