@@ -87,25 +87,30 @@ def test_s0_ten_calls_per_second(service):
     key = new_resource(service, "s0-second", "S0")
     session = requests.Session()
     started = time.time()
-    results = []
+    results = []  # (sent, answered, response): the server admitted the call in between
     for _ in range(40):
+        sent = time.time()
         response = session.post(service.url("/face/v1.0/detect"), timeout=30,
                                 headers={"Ocp-Apim-Subscription-Key": key})
-        results.append((int(time.time()), response))
-    seconds = {second for second, _ in results}
-    accepted = [r for _, r in results if r.status_code == 415]
-    refused = [r for _, r in results if r.status_code == 429]
+        results.append((sent, time.time(), response))
+    accepted = [(a, b) for a, b, r in results if r.status_code == 415]
+    refused = [r for _, _, r in results if r.status_code == 429]
+    # Calls sent and answered within one clock second were admitted in that second (the
+    # server runs on this machine's clock): never more than 10 of them. Bucketing by answer
+    # time alone fails on a busy machine, where a call admitted at the end of one second is
+    # answered in the next.
+    per_second: dict[int, int] = {}
+    for sent, answered in accepted:
+        if int(sent) == int(answered):
+            per_second[int(sent)] = per_second.get(int(sent), 0) + 1
+    assert max(per_second.values(), default=0) <= 10
     if time.time() - started > 3:  # a very slow machine cannot reach the limit; say so
-        assert len(accepted) <= 10 * (len(seconds) + 1)
+        seconds = {int(b) for _, b, _ in results} | {int(a) for a, _, _ in results}
+        assert len(accepted) <= 10 * len(seconds)
         return
     assert refused, "40 calls within ~1-3 s must exceed 10 per second"
     assert refused[0].headers["Retry-After"] == "1"
     assert "Face S0 pricing tier. Please retry after 1 second." in refused[0].json()["error"]["message"]
-    per_second: dict[int, int] = {}
-    for second, response in results:
-        if response.status_code == 415:
-            per_second[second] = per_second.get(second, 0) + 1
-    assert max(per_second.values()) <= 10
     assert usage(service, key)["rateLimit"]["per"] == "second"
 
 

@@ -185,12 +185,10 @@
   }
 
   async function groupView() {
-    try {
-      const info = await call("GET", `${kind}/${enc(group)}`, { query: { returnRecognitionModel: "true" } });
-      recognitionModel = info.recognitionModel || recognitionModel;
-      document.getElementById("group-title").textContent = `${info.name} (${group})`;
-      document.getElementById("group-meta").textContent = t("js.group_meta", { model: recognitionModel });
-    } catch (error) { fail(error.message); return; }
+    // The handlers go on first, before any await: a form submitted before they are attached
+    // would make the browser send it as a plain GET and leave the page. Identify waits for the
+    // group's recognition model, which its detect call must use.
+    const groupInfo = call("GET", `${kind}/${enc(group)}`, { query: { returnRecognitionModel: "true" } });
     document.getElementById("add-person").addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
@@ -216,8 +214,14 @@
     document.getElementById("identify-photo").addEventListener("change", async (event) => {
       const file = event.target.files[0];
       if (!file) return;
-      try { await identify(file); } catch (error) { say(""); fail(error.message); }
+      try { await groupInfo; await identify(file); } catch (error) { say(""); fail(error.message); }
     });
+    try {
+      const info = await groupInfo;
+      recognitionModel = info.recognitionModel || recognitionModel;
+      document.getElementById("group-title").textContent = `${info.name} (${group})`;
+      document.getElementById("group-meta").textContent = t("js.group_meta", { model: recognitionModel });
+    } catch (error) { fail(error.message); return; }
     try {
       const state = await refreshTraining(false);
       await loadPersons();
