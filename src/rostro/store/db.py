@@ -27,7 +27,7 @@ admission of a Face call (api.auth.authorize)   conditional upserts of the resou
                                                 counters, month row first (store.usage.admit)
 error answers (api.outcomes)                    one upsert of (resource, minute, class); only
                                                 that resource's old rows are deleted
-detect's faceIds (service.detection)            new uuids; the purge of expired faceIds
+detect's faceIds (service.face_analysis)        new uuids; the purge of expired faceIds
                                                 skips rows another purge holds (SKIP LOCKED)
 create a container (container routes)           the resource's row lock (FOR NO KEY UPDATE)
                                                 + the unique (resource, kind, id)
