@@ -531,7 +531,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
 WILD_FOLDER = "<wild-glasses>"
 # Tables a head trains on when they are there (a machine without the wild photos still trains
 # and measures the head, on the lab rows alone).
-OPTIONAL_TABLES = frozenset({"wild_glasses_train", "wild_glasses_val", "wild_glasses_test"})
+OPTIONAL_TABLES = frozenset({"wild_glasses_train", "wild_glasses_val", "wild_glasses_test",
+                             "wild_glasses_val_tight", "wild_glasses_test_tight"})
 
 
 def wild_folder() -> Path:
@@ -570,6 +571,10 @@ TABLES = {
     "wild_glasses_train": (WILD_FOLDER, "wild_train.csv", False),
     "wild_glasses_val": (WILD_FOLDER, "wild_val.csv", False),
     "wild_glasses_test": (WILD_FOLDER, "wild_test.csv", False),
+    # Tight-crop copies of the val and test faces without sunglasses (wild_glasses.tight_rows):
+    # a check that the heads did not learn "black beyond the photo's edge -> sunglasses".
+    "wild_glasses_val_tight": (WILD_FOLDER, "wild_val_tight.csv", False),
+    "wild_glasses_test_tight": (WILD_FOLDER, "wild_test_tight.csv", False),
 }
 
 # The in-the-wild train split (issue 12): numbers only, no image. Feature blocks of the wild
@@ -586,7 +591,7 @@ HEAD_TABLES = {
     "age": ("pool_age_gender",), "gender": ("pool_age_gender",),
     "emotion": ("pool_emotion", "wild_train"),
     "smile": ("face_attributes",),
-    "sunglasses": ("glasses", "face_attributes"),
+    "sunglasses": ("glasses", "face_attributes", "wild_glasses_train"),
     "eyeglasses": ("glasses", "face_attributes", "wild_glasses_train"),
     "moustache": ("face_attributes", "wild_train"),
     "beard": ("face_attributes", "wild_train"), "headwear": ("face_attributes",),
@@ -712,10 +717,10 @@ def head_data(head: str, tables: dict[str, FeatureTable],
     groups = None
     if recipe.group_by_image:
         groups = np.array([f"{name}:{row['image']}" for name, row in rows])
-    elif "wild_train" in HEAD_TABLES[head]:
-        # The wild faces of one person or session (their split group) share every fold, as
-        # they share a split; lab rows stay one group each.
-        groups = np.array([f"wild:{row['group']}" if name == "wild_train" else f"{name}:{k}"
+    elif any(t.startswith("wild") for t in HEAD_TABLES[head]):
+        # The wild faces of one person or session (their split group; a tight-crop copy has
+        # its original's) share every fold, as they share a split; lab rows stay one group each.
+        groups = np.array([f"wild:{row['group']}" if name.startswith("wild") else f"{name}:{k}"
                            for k, (name, row) in enumerate(rows)])
     return HeadData(recipe, np.array(xs), y, np.array(dev, dtype=bool), rows, groups)
 
@@ -747,12 +752,27 @@ def table_blocks(table: str, heads) -> tuple[str, ...]:
 # The large pool tables (~4,300 faces) are extracted with only the blocks of the heads they
 # train (FaceRes' wide crop, the emotion nets ... would double their cost for nothing).
 LEAN_TABLES = ("pool_age_gender", "pool_emotion")
+# The wild glasses tables (~2,800 faces with the tight copies) only ever feed the glasses heads.
+GLASSES_HEADS = ("sunglasses", "eyeglasses")
+
+
+def glasses_blocks() -> tuple[str, ...]:
+    """The feature blocks the glasses recipes read: all a wild glasses table needs."""
+    return tuple(sorted({b for h in GLASSES_HEADS for b in RECIPES[h].blocks}))
+
+
+def load_wild_glasses(analyzer, data_root: Path, names, cache_dir: Path | None) -> dict[str, FeatureTable]:
+    """``load_tables`` for wild glasses tables (``OPTIONAL_TABLES``): the glasses blocks only."""
+    return load_tables(analyzer, data_root, names, cache_dir, glasses_blocks())
 
 
 def load_head_tables(analyzer, data_root: Path, heads, cache_dir: Path | None) -> dict[str, FeatureTable]:
     """The feature tables that train ``heads`` (``LEAN_TABLES`` with their heads' blocks only)."""
     names = sorted({t for h in heads for t in HEAD_TABLES[h]})
-    tables = load_tables(analyzer, data_root, [n for n in names if n not in LEAN_TABLES], cache_dir)
+    tables = load_tables(analyzer, data_root, [n for n in names if n not in LEAN_TABLES
+                                               and n not in OPTIONAL_TABLES], cache_dir)
+    tables.update(load_wild_glasses(analyzer, data_root,
+                                    [n for n in names if n in OPTIONAL_TABLES], cache_dir))
     for name in (n for n in names if n in LEAN_TABLES):
         tables.update(load_tables(analyzer, data_root, [name], cache_dir,
                                   table_blocks(name, RECIPES)))

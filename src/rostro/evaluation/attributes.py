@@ -435,7 +435,7 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
 
     ``sections``: when given, receives one ``html_report.Section`` per attribute (the
     answered faces, for ``--report``)."""
-    from rostro_training.headfit import TABLES, WILD_TRAIN, load_tables
+    from rostro_training.headfit import TABLES, WILD_TRAIN, load_tables, load_wild_glasses
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if analyzer is None:
@@ -449,8 +449,9 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
     # The wild train split's numbers (rostro_training/labels/) train some heads beside the dev
     # rows; the glasses heads' wild tables are optional (laid out by rostro_training.wild_glasses).
     names += ["wild_train"] if WILD_TRAIN.is_file() else []
-    names += ["wild_glasses_train"] + (["wild_glasses_val"] if sections is not None else [])
     tables = load_tables(analyzer, data, names, cache)
+    tables.update(load_wild_glasses(analyzer, data, ["wild_glasses_train"] + (
+        ["wild_glasses_val"] if sections is not None else []), cache))
     kept: dict = {}
     report = {
         "age_gender": _demographics(tables["age_gender"]),

@@ -22,10 +22,15 @@ def glasses_scores(ctx: FaceContext) -> tuple[float, float]:
     return float(head_output(ctx, "sunglasses")), float(head_output(ctx, "eyeglasses"))
 
 
+# P(sunglasses) at or above which the eyes count as behind dark lenses (the glasses answer
+# and occlusion.eye): chosen on lab dev + wild val (rostro_training/select_glasses.py).
+SUNGLASSES_THRESHOLD = 0.5
+
+
 def glasses_decision(sun: float, eye: float) -> str:
     """One of values.GLASSES_KINDS from P(sunglasses) and P(eyeglasses) (the evaluation
     scores this same rule)."""
-    if sun >= 0.5:
+    if sun >= SUNGLASSES_THRESHOLD:
         return "sunglasses"
     if eye >= 0.5:
         return "reading"
