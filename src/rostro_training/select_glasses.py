@@ -56,7 +56,7 @@ from rostro_training.headfit import (  # noqa: E402
     load_tables,
     target,
 )
-from rostro_training.wild_glasses import TIGHT_SOURCES, TIGHT_SUFFIX  # noqa: E402
+from rostro_training.wild_glasses import LABELS, TIGHT_SOURCES, TIGHT_SUFFIX  # noqa: E402
 
 # Every block a candidate reads (the wild tables are extracted with these only).
 WILD_BLOCKS = ("fr.descriptor", "lenses", "regions")
@@ -176,7 +176,7 @@ def served_outputs(tables, name: str, recipes: dict) -> tuple[list[dict], np.nda
     """(rows, P(sun), P(eye)) of every found face of wild table ``name`` from ``recipes``
     fitted on every training row."""
     table = tables[name]
-    keep = [i for i, found in enumerate(table.found) if found]
+    keep = [i for i, found in enumerate(table.found) if found and table.rows[i]["glasses"] in LABELS]
     outputs = []
     for head in ("sunglasses", "eyeglasses"):
         RECIPES[head] = recipes[head]

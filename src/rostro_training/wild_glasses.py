@@ -16,7 +16,9 @@ height, x, y, w, h, glasses, source, split, face_id), so ``rostro_training.headf
 them like any other table of labelled boxes (``TABLES["wild_glasses_train"]`` and so on).
 
 Labels are merged in the order given; a later file overrides an earlier one for a face it
-labels. Faces left ``unsure``, without a label, or labelled with anything else are left out.
+labels. Faces without a label are left out; faces left ``unsure`` (or ``goggles``) stay in the
+tables, where no head trains or is scored on them (``headfit.target``), so that relabelling a
+face changes no row and the feature cache keeps its rows.
 """
 
 from __future__ import annotations
@@ -84,12 +86,13 @@ def tight_copy(image: np.ndarray, box: tuple[float, float, float, float],
 
 
 def tight_rows(rows: list[dict[str, str]], out: Path) -> list[dict[str, str]]:
-    """Tight-crop copies (``tight_copy``) of the faces of ``rows`` labelled none or eyeglasses
-    from the other sources: written under ``out/photos/``, returned as table rows (source and
-    face id marked with TIGHT_SUFFIX, the original's split group)."""
+    """Tight-crop copies (``tight_copy``) of the faces of ``rows`` from the other sources
+    (whatever their label, so the rows do not hang on the labels): written under
+    ``out/photos/``, returned as table rows (source and face id marked with TIGHT_SUFFIX, the
+    original's label and split group)."""
     copies = []
     for row in rows:
-        if row["source"] in TIGHT_SOURCES or row["glasses"] == "sunglasses":
+        if row["source"] in TIGHT_SOURCES:
             continue
         name = f"photos/{row['face_id']}-tight.png"
         target = out / name
@@ -111,8 +114,8 @@ def lay_out(faces: list[dict[str, str]], labels: dict[str, str], mirror: Path,
             out: Path, tight: bool = False) -> dict[str, int]:
     """Write the photos and one ``wild_<split>.csv`` per split; return rows per split.
 
-    ``tight``: the train table also holds a tight-crop copy of every none / eyeglasses face of
-    the other sources (augmentation against the tight-crop shortcut, ``tight_rows``), and the
+    ``tight``: the train table also holds a tight-crop copy of every face of the other
+    sources (augmentation against the tight-crop shortcut, ``tight_rows``), and the
     val and test copies go to tables of their own, ``wild_<split>_tight.csv`` (a check of the
     shortcut, never fitted on)."""
     photos = out / "photos"
@@ -120,8 +123,10 @@ def lay_out(faces: list[dict[str, str]], labels: dict[str, str], mirror: Path,
     tables: dict[str, list[dict[str, str]]] = {}
     sizes: dict[str, tuple[int, int]] = {}
     for face in faces:
+        # Faces left unsure (or goggles) stay in the tables, trained and scored on by no head
+        # (headfit.target): the rows, and so the cached features, do not hang on the labels.
         label = labels.get(face["face_id"])
-        if label not in LABELS:
+        if not label:
             continue
         key = hashlib.sha256(f"{face['repo']}@{face['commit']}:{face['path']}".encode()).hexdigest()[:20]
         name = f"photos/{key}{Path(face['path']).suffix.lower()}"
@@ -170,7 +175,7 @@ def main() -> int:
     parser.add_argument("--splits", default="train,val,test",
                         help="the splits to write (the others' tables are left as they are)")
     parser.add_argument("--tight", action="store_true",
-                        help="add tight-crop copies of the none / eyeglasses faces (tight_rows)")
+                        help="add tight-crop copies of the faces of the other sources (tight_rows)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     splits = set(args.splits.split(","))

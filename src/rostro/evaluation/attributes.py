@@ -29,7 +29,7 @@ from rostro.vision.attributes.demographics import faceres_years, served_age
 from rostro.vision.attributes.glasses import glasses_decision
 from rostro.vision.attributes.heads import load_head
 from rostro.vision.attributes.mask import mask_decision
-from rostro.vision.attributes.occlusion import EVIDENCE
+from rostro.vision.attributes.occlusion import EVIDENCE, THRESHOLDS
 from rostro.vision.attributes.values import Mask
 from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
 from rostro.evaluation import publish
@@ -309,7 +309,7 @@ def _occlusion(kept: dict) -> dict:
     for part, head in EVIDENCE.items():
         data, outputs = kept[head]
         rows = [r for r, dev in zip(data.rows, data.is_dev) if dev]
-        y, answered = data.y[data.is_dev], (outputs >= 0.5).astype(int)
+        y, answered = data.y[data.is_dev], (outputs >= THRESHOLDS.get(part, 0.5)).astype(int)
         subsets = {"all": np.ones(len(y), dtype=bool)}
         if head == "mask":
             # A mask worn under the chin leaves the mouth free: those faces are left out.
