@@ -24,7 +24,7 @@ def glasses_scores(ctx: FaceContext) -> tuple[float, float]:
 
 # P(sunglasses) at or above which the eyes count as behind dark lenses (the glasses answer
 # and occlusion.eye): chosen on lab dev + wild val (rostro_training/select_glasses.py).
-SUNGLASSES_THRESHOLD = 0.75
+SUNGLASSES_THRESHOLD = 0.9
 
 
 def glasses_decision(sun: float, eye: float) -> str:
