@@ -40,14 +40,14 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from rostro.config import rostro_home  # noqa: E402
-from rostro.evaluation.metrics import wilson_interval  # noqa: E402
-from rostro.evaluation.wild import score_pairs  # noqa: E402
-from rostro.vision.analyzer import open_analyzer  # noqa: E402
-from rostro_training import LABELS_DIR, data_argument  # noqa: E402
-from rostro_training.headfit import (  # noqa: E402
+from rostro.config import rostro_home
+from rostro.evaluation.metrics import wilson_interval
+from rostro.evaluation.wild import score_pairs
+from rostro.vision.analyzer import open_analyzer
+from rostro_training import LABELS_DIR, data_argument
+from rostro_training.headfit import (
     RECIPES,
     FeatureTable,
     cross_validated_outputs,
@@ -56,7 +56,7 @@ from rostro_training.headfit import (  # noqa: E402
     load_tables,
     target,
 )
-from rostro_training.wild_glasses import LABELS, TIGHT_SOURCES, TIGHT_SUFFIX  # noqa: E402
+from rostro_training.wild_glasses import LABELS, TIGHT_SOURCES, TIGHT_SUFFIX
 
 # Every block a candidate reads (the wild tables are extracted with these only).
 WILD_BLOCKS = ("fr.descriptor", "lenses", "regions")
@@ -309,7 +309,7 @@ def main() -> int:
             else:
                 print(f"  val tight copies: {summary(y_tight, p_tight)}")
             if args.test:
-                y_test, p_test, test_rows = answered(tables, head, recipe, "wild_glasses_test")
+                y_test, p_test, _ = answered(tables, head, recipe, "wild_glasses_test")
                 print(f"  wild test     @0.5: {summary(y_test, p_test)}")
         RECIPES[head] = shipped
     from rostro.vision.attributes.glasses import SUNGLASSES_THRESHOLD

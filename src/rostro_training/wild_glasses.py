@@ -82,7 +82,7 @@ def tight_copy(image: np.ndarray, box: tuple[float, float, float, float],
     copy = cv2.warpAffine(image, matrix, (TIGHT_SIZE, TIGHT_SIZE), flags=cv2.INTER_AREA,
                           borderMode=cv2.BORDER_CONSTANT)
     left, top = x * scale + matrix[0, 2], y * scale + matrix[1, 2]
-    return copy, (int(round(left)), int(round(top)), int(round(w * scale)), int(round(h * scale)))
+    return copy, (round(left), round(top), round(w * scale), round(h * scale))
 
 
 def tight_rows(rows: list[dict[str, str]], out: Path) -> list[dict[str, str]]:
