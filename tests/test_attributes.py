@@ -248,9 +248,6 @@ def _painted_glasses(image, detection, lens_darkness: float | None):
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="known failure: the shipped sunglasses head takes thick "
-                   "black frames for dark lenses; the lens-aware head that fixes it raised false "
-                   "alarms on wild test photos and is not shipped (docs/attributes.md, glasses)")
 def test_thick_frames_with_clear_lenses_are_not_sunglasses(analyzer, astronaut):
     """Issue 12's sample photo in miniature: thick black frames with clear lenses are not
     sunglasses (the eyes show through); the same frames with dark lenses are."""

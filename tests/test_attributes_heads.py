@@ -174,7 +174,7 @@ def test_training_reproduces_the_committed_head(name, tables):
 
 
 @pytest.mark.parametrize("name", ["wild_glasses_train_self.csv", "wild_glasses_val_self.csv",
-                                  "extra_glasses.csv"])
+                                  "extra_glasses.csv", "glasses_new.csv"])
 def test_wild_glasses_labels_are_well_formed(name):
     """Our glasses labels of the wild faces: one row per face, the guide's values only; the
     extra photos carry their own manifest (repository, commit, path, box) and only train."""
@@ -190,3 +190,11 @@ def test_wild_glasses_labels_are_well_formed(name):
         for row in rows:
             assert len(row["commit"]) == 40 and row["path"] and row["split"] == "train"
             assert all(float(row[k]) >= 0 for k in ("x", "y", "w", "h"))
+    if name == "glasses_new.csv":  # the glasses extension: its own manifest, three splits
+        assert {r["split"] for r in rows} == {"train", "val", "test"}
+        for row in rows:
+            assert len(row["commit"]) == 40 and row["path"] and row["group"]
+            assert float(row["w"]) > 0 and float(row["h"]) > 0  # boxes may leave a tight crop
+            assert row["thick_frame"] in ("0", "1")
+        framed = [r for r in rows if r["glasses"] == "eyeglasses" and r["thick_frame"] == "1"]
+        assert len(framed) >= 50

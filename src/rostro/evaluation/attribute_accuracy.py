@@ -32,7 +32,7 @@ from rostro.vision.attributes.glasses import glasses_decision
 from rostro.vision.attributes.heads import load_head
 from rostro.vision.attributes.mask import mask_decision
 from rostro.vision.attributes.nets import AGE_CLASS_YEARS, FACEAPI_CLASSES, FER_CLASSES
-from rostro.vision.attributes.occlusion import EVIDENCE
+from rostro.vision.attributes.occlusion import EVIDENCE, THRESHOLDS
 from rostro.vision.attributes.values import Mask
 
 if TYPE_CHECKING:
@@ -310,7 +310,7 @@ def _occlusion(kept: dict) -> dict:
     for part, head in EVIDENCE.items():
         data, outputs = kept[head]
         rows = [r for r, dev in zip(data.rows, data.is_dev) if dev]
-        y, answered = data.y[data.is_dev], (outputs >= 0.5).astype(int)
+        y, answered = data.y[data.is_dev], (outputs >= THRESHOLDS.get(part, 0.5)).astype(int)
         subsets = {"all": np.ones(len(y), dtype=bool)}
         if head == "mask":
             # A mask worn under the chin leaves the mouth free: those faces are left out.
@@ -436,7 +436,7 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
 
     ``sections``: when given, receives one ``html_report.Section`` per attribute (the
     answered faces, for ``--report``)."""
-    from rostro_training.headfit import TABLES, WILD_TRAIN, load_tables
+    from rostro_training.headfit import TABLES, WILD_TRAIN, load_tables, load_wild_glasses
 
     limit_threads()
     if analyzer is None:
@@ -450,8 +450,9 @@ def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
     # The wild train split's numbers (rostro_training/labels/) train some heads beside the dev
     # rows; the glasses heads' wild tables are optional (laid out by rostro_training.wild_glasses).
     names += ["wild_train"] if WILD_TRAIN.is_file() else []
-    names += ["wild_glasses_train"] + (["wild_glasses_val"] if sections is not None else [])
     tables = load_tables(analyzer, data, names, cache)
+    tables.update(load_wild_glasses(analyzer, data, ["wild_glasses_train"] + (
+        ["wild_glasses_val"] if sections is not None else []), cache))
     kept: dict = {}
     report = {
         "age_gender": _demographics(tables["age_gender"]),

@@ -59,7 +59,8 @@ def _age_bin(age: float) -> str:
 
 def _demographic_sections(analyzer, data: Path, table: FeatureTable) -> list[Section]:
     age_head, gender_head = load_head("age"), load_head("gender")
-    found = np.flatnonzero(table.found)
+    found = np.array([i for i in np.flatnonzero(table.found)
+                      if table.rows[i]["glasses"] in ("none", "eyeglasses", "sunglasses")], dtype=int)
     age = np.clip(age_head(table.matrix(age_head.features)[found]), 0, 100)
     p_male = gender_head(table.matrix(gender_head.features)[found])
     ages, genders = [], []
@@ -77,7 +78,8 @@ def _demographic_sections(analyzer, data: Path, table: FeatureTable) -> list[Sec
 
 def _emotion_section(analyzer, data: Path, table: FeatureTable) -> Section:
     head = load_head("emotion")
-    found = np.flatnonzero(table.found)
+    found = np.array([i for i in np.flatnonzero(table.found)
+                      if table.rows[i]["glasses"] in ("none", "eyeglasses", "sunglasses")], dtype=int)
     p = head(table.matrix(head.features)[found])
     outcomes = []
     for i, probabilities in zip(found, p):
@@ -136,7 +138,8 @@ def wild_glasses_section(data: Path, analyzer, table: FeatureTable, split: str) 
     """The served glasses answer of the shipped heads on a wild split's faces (laid out by
     rostro_training/wild_glasses.py; the heads never trained on val or test)."""
     sun_head, eye_head = load_head("sunglasses"), load_head("eyeglasses")
-    found = np.flatnonzero(table.found)
+    found = np.array([i for i in np.flatnonzero(table.found)
+                      if table.rows[i]["glasses"] in ("none", "eyeglasses", "sunglasses")], dtype=int)
     p_sun = sun_head(table.matrix(sun_head.features)[found])
     p_eye = eye_head(table.matrix(eye_head.features)[found])
     names = {"none": "none", "reading": "eyeglasses", "sunglasses": "sunglasses"}

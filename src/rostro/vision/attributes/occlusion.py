@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from rostro.vision.attributes import FaceContext, provides
 from rostro.vision.attributes.features import head_output
+from rostro.vision.attributes.glasses import SUNGLASSES_THRESHOLD
 from rostro.vision.attributes.values import Occlusion
 
-# Part -> the head whose probability >= 0.5 says the part is hidden (the evaluation reads
-# this too, so the measured rule is the served one).
+# Part -> the head whose probability at or above THRESHOLDS (0.5 unless named) says the part
+# is hidden (the evaluation reads both, so the measured rule is the served one). The eyes
+# follow the glasses answer: hidden exactly when it is Sunglasses.
 EVIDENCE = {"forehead": "headwear", "eye": "sunglasses", "mouth": "mask"}
+THRESHOLDS = {"eye": SUNGLASSES_THRESHOLD}
 
 
 @provides("occlusion")
 def occlusion(ctx: FaceContext) -> Occlusion:
-    return Occlusion(**{part: float(head_output(ctx, head)) >= 0.5
+    return Occlusion(**{part: float(head_output(ctx, head)) >= THRESHOLDS.get(part, 0.5)
                         for part, head in EVIDENCE.items()})
