@@ -1,6 +1,6 @@
 """Cost per face of each face attribute (the issue-4 bar: all attributes <= 80 ms, one thread).
 
-    OPENBLAS_NUM_THREADS=1 ROSTRO_HOME=... python benchmarks/bench_attributes.py [--repeat 12]
+    ROSTRO_HOME=... python benchmarks/bench_attributes.py [--repeat 12]
 
 For each attribute alone, then for the course's list and for every attribute together, times
 ``Analyzer.analyze`` on skimage's astronaut (one face, 512 x 512) and subtracts detection
@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import cv2
+from skimage import data
 
-import cv2  # noqa: E402
-from skimage import data  # noqa: E402
-
-from rostro.vision.analyzer import Request, open_analyzer  # noqa: E402
-from rostro.vision.attributes import supported_attributes  # noqa: E402
+from rostro.threads import limit_threads
+from rostro.vision.analyzer import Request, open_analyzer
+from rostro.vision.attributes import supported_attributes
 
 COURSE = ("age", "gender", "headPose", "smile", "facialHair", "glasses", "emotion")
 # The Práctica 14 script's own request (issue 12's cost bar: <= 40 ms per face).
@@ -45,6 +43,7 @@ def cpu_ms(run, repeat: int, warmup: int = 3) -> float:
 
 
 def main() -> int:
+    limit_threads()  # one BLAS thread, as the service runs (rostro.threads)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=12)
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")

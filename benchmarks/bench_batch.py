@@ -1,6 +1,6 @@
 """Photos per second per core: `rostro detect DIR` single-process against `--ray` (local Ray).
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_batch.py [--photos 200] [--cpus 2]
+    python benchmarks/bench_batch.py [--photos 200] [--cpus 2]
 
 Writes ``--photos`` photos made from scikit-image's test images (the astronaut at several sizes,
 mirrored and darkened, and photos without faces) to a temporary folder, then times:
@@ -34,11 +34,11 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import cv2
+import numpy as np
+from skimage import data
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from skimage import data  # noqa: E402
+from rostro.threads import limit_threads
 
 
 def write_photos(folder: Path, count: int) -> None:
@@ -118,6 +118,7 @@ def row(name: str, photos: int, seconds: float, cores: int, cpu: float | None = 
 
 
 def main() -> int:
+    limit_threads()  # one BLAS thread, as the service runs (rostro.threads)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--cpus", type=int, default=2, help="Ray workers (CPUs of the instance)")
