@@ -124,6 +124,10 @@ FIRST_MODULES = ("tests/test_attributes_heads.py",)
 def pytest_configure(config):
     """One BLAS/OpenMP thread in the test process (rostro.threads says why; servers the tests
     start limit their own): models, servers and the tests run side by side on two cores."""
+    # skimage's test images load scipy's own OpenBLAS later: loaded now, the limit reaches it
+    # too (otherwise whichever test imports skimage first leaves a 2-thread pool behind it).
+    import scipy.linalg  # noqa: F401
+
     from rostro.threads import limit_threads
 
     limit_threads()

@@ -22,9 +22,9 @@ from rostro_training.headfit import (
     OPTIONAL_TABLES,
     RECIPES,
     TABLES,
-    fit_head,
     head_data,
     load_head_tables,
+    train_head,
 )
 
 
@@ -163,7 +163,7 @@ def test_training_reproduces_the_committed_head(name, tables):
         pytest.skip(f"{name} also trains on {missing}, not on this machine "
                     "(rostro_training/wild_glasses.py lays it out)")
     d = head_data(name, tables)
-    fitted = fit_head(RECIPES[name], d.x, d.y, groups=d.groups)
+    fitted = train_head(d)
     shipped = load_head(name)
     assert fitted.classes == shipped.classes
     for key in ("mean", "scale", "weights", "bias"):

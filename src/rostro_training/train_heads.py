@@ -22,7 +22,7 @@ from rostro.threads import limit_threads
 from rostro.vision.analyzer import open_analyzer
 from rostro.vision.attributes.heads import HEADS_DIR
 from rostro_training import data_argument
-from rostro_training.headfit import RECIPES, fit_head, head_data, load_head_tables
+from rostro_training.headfit import RECIPES, head_data, load_head_tables, train_head
 
 
 def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[Path]:
@@ -31,7 +31,7 @@ def train(data: Path, heads: list[str], out: Path, cache: Path | None) -> list[P
     paths = []
     for name in heads:
         d = head_data(name, tables)
-        head = fit_head(RECIPES[name], d.x, d.y, groups=d.groups)
+        head = train_head(d)
         paths.append(head.save(out))
         print(f"{name}: {len(d.y)} samples ({int(d.is_dev.sum())} dev), {d.x.shape[1]} features "
               f"-> {paths[-1]}")

