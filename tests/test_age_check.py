@@ -28,7 +28,8 @@ def test_bad_manifest_rows_are_refused(tmp_path):
 def test_scores_count_adults_answered_as_children_and_leave_misses_out():
     def answer(true_age, age, gender="male"):
         return AgeAnswer(path="p", true_age=true_age, true_gender="male", age=age,
-                         gender=gender, face_px=0.0 if age is None else 120.0)
+                         gender=gender, face_px=0.0 if age is None else 120.0,
+                         head_age=age, faceres_age=None if age is None else 40.0)
 
     scores = score_answers([answer(30, 12.0), answer(30, 34.0, "female"), answer(8, 19.0),
                             answer(8, 10.0), answer(70, None)])
@@ -38,6 +39,8 @@ def test_scores_count_adults_answered_as_children_and_leave_misses_out():
     assert scores["age_mae"]["mae"] == pytest.approx((18 + 4 + 11 + 2) / 4)
     assert scores["age_mae_by_band"]["65+"]["n"] == 0
     assert scores["gender_accuracy"]["hits"] == 3
+    assert scores["parts_mae"]["faceres_age"]["mae"] == pytest.approx((10 + 10 + 32 + 32) / 4)
+    assert "adults (18+) answered under 16: 1 of 2" in age_check.format_report(scores)
 
 
 def test_picking_is_balanced_and_skips_refused_photos():

@@ -5,7 +5,7 @@ age bins labelled by eye. This check reads photos whose source states the person
 dataset's file name or table, never our guess), pinned by repository and commit in
 ``wild/age_sources.csv``, from git mirrors (``--mirror DIR`` holds ``owner+name/repo`` git
 directories, as for ``rostro.evaluation.wild``); no image is committed. Each photo is analysed
-as the service answers it (``Analyzer.analyze``, attributes age and gender; the largest face),
+as the service answers it (the largest face, as ``Analyzer.analyze`` picks it; age, gender),
 and the report gives the faces found, the mean absolute error of the served age overall and
 per true-age band, the share of true adults answered under 16 and of children answered 18 or
 more (Wilson 95 % intervals), and the gender accuracy where the source states gender.
@@ -180,7 +180,10 @@ def read_manifest(path: Path = MANIFEST) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class AgeAnswer:
-    """The service's answer for one manifest photo (age and gender None when no face)."""
+    """The service's answer for one manifest photo (None everywhere when no face was found).
+
+    ``head_age`` and ``faceres_age`` are the two parts the served age is arbitrated from
+    (``demographics.served_age``), kept to show which one errs."""
 
     path: str
     true_age: int
@@ -188,24 +191,37 @@ class AgeAnswer:
     age: float | None
     gender: str | None
     face_px: float  # the shorter side of the detector's box, 0 when no face
+    head_age: float | None = None
+    faceres_age: float | None = None
+
+
+def answer_photo(analyzer, image: np.ndarray, row: dict[str, str]) -> AgeAnswer:
+    """Answer age and gender for the largest face of one photo, as ``Analyzer.analyze`` does
+    (same face, same engine run), keeping the served age's two parts from the same context."""
+    from rostro.vision.attributes.demographics import faceres_years
+    from rostro.vision.attributes.features import faceres, head_output
+    from rostro.vision.types import Face
+
+    located = analyzer.locate(image, max_faces=1)
+    if not located:
+        return AgeAnswer(path=row["path"], true_age=int(row["age"]),
+                         true_gender=row["gender"], age=None, gender=None, face_px=0.0)
+    detection, rectangle = located[0]
+    face = Face(detection=detection, rectangle=rectangle)
+    ctx = analyzer.attributes.context(image, face)
+    values = analyzer.attributes.run(image, face, ("age", "gender"), ctx)
+    return AgeAnswer(
+        path=row["path"], true_age=int(row["age"]), true_gender=row["gender"],
+        age=float(values["age"]), gender=str(values["gender"]),
+        face_px=float(min(detection.box.width, detection.box.height)),
+        head_age=float(head_output(ctx, "age")),
+        faceres_age=float(faceres_years(faceres(ctx).age_probabilities)))
 
 
 def answer_photos(analyzer, mirror: Path, rows: Sequence[dict[str, str]]) -> list[AgeAnswer]:
-    """Analyse each manifest photo as the service does; keep the largest face's answers."""
-    from rostro.vision.analyzer import Request
-
-    request = Request(attributes=frozenset({"age", "gender"}), max_faces=1)
-    answers = []
-    for row in rows:
-        image = load_photo(mirror, row["repo"], row["commit"], row["path"])
-        faces = analyzer.analyze(image, request)
-        face = faces[0] if faces else None
-        answers.append(AgeAnswer(
-            path=row["path"], true_age=int(row["age"]), true_gender=row["gender"],
-            age=None if face is None else float(face.attributes["age"]),
-            gender=None if face is None else str(face.attributes["gender"]),
-            face_px=0.0 if face is None else float(min(face.box.width, face.box.height))))
-    return answers
+    """Answer every manifest photo (read from its mirror), in order."""
+    return [answer_photo(analyzer, load_photo(mirror, row["repo"], row["commit"], row["path"]),
+                         row) for row in rows]
 
 
 def _mae(errors: np.ndarray, seed: int = 0) -> dict:
@@ -234,6 +250,11 @@ def score_answers(answers: Sequence[AgeAnswer]) -> dict:
     bias = {name: float(np.mean((said - truth)[(truth >= low) & (truth <= high)]))
             for name, low, high in BANDS if np.any((truth >= low) & (truth <= high))}
     adults, children = truth >= ADULT, truth < CHILD
+    with_parts = [a for a in found if a.head_age is not None and a.faceres_age is not None]
+    part_truth = np.array([a.true_age for a in with_parts], dtype=float)
+    parts = {name: _mae(np.abs(np.clip(np.array([getattr(a, name) for a in with_parts],
+                                                dtype=float), 0, 100) - part_truth))
+             for name in ("head_age", "faceres_age")}
     gendered = [a for a in found if a.true_gender]
     gender_by_band = {
         name: _share(sum(a.gender == a.true_gender for a in gendered if low <= a.true_age <= high),
@@ -242,8 +263,10 @@ def score_answers(answers: Sequence[AgeAnswer]) -> dict:
     return {
         "photos": len(answers), "found": _share(len(found), len(answers)),
         "age_mae": _mae(errors), "age_mae_by_band": by_band, "age_bias_by_band": bias,
+        "parts_mae": parts,
         "adults_under_16": _share(int(np.sum(said[adults] < CHILD_ANSWER)), int(adults.sum())),
         "children_18_plus": _share(int(np.sum(said[children] >= ADULT)), int(children.sum())),
+        "minors_18_plus": _share(int(np.sum(said[~adults] >= ADULT)), int((~adults).sum())),
         "gender_accuracy": _share(sum(a.gender == a.true_gender for a in gendered),
                                   len(gendered)),
         "gender_accuracy_by_band": gender_by_band,
@@ -268,8 +291,12 @@ def format_report(scores: dict) -> str:
             lines.append(f"  {band:>5}: MAE {figure['mae']:.2f} (95 % {figure['mae_ci'][0]:.2f}-"
                          f"{figure['mae_ci'][1]:.2f}), mean error "
                          f"{scores['age_bias_by_band'][band]:+.2f}, n={figure['n']}")
+    parts = scores["parts_mae"]
+    lines.append(f"  parts alone: age head MAE {parts['head_age']['mae']:.2f}, FaceRes' own age "
+                 f"MAE {parts['faceres_age']['mae']:.2f}")
     for key, text in (("adults_under_16", "true adults (18+) answered under 16"),
                       ("children_18_plus", "children (<13) answered 18+"),
+                      ("minors_18_plus", "under-18s answered 18+"),
                       ("gender_accuracy", "gender accuracy")):
         share = scores[key]
         lines.append(f"{text}: {share['hits']} of {share['n']} = {share['share']:.3f} "
