@@ -139,13 +139,13 @@ def picked_sources(path: Path = PICKS) -> tuple[wild.Source, ...]:
 
 EXTENSION: tuple[wild.Source, ...] = (
     wild.Source("sof", *COSHW, ("images/FaceWithGlasses",),
-                "none stated (repository); Specs on Faces dataset, free for non-commercial research "
-                "(internal evaluation only)", 224, 240,
+                "none stated (repository); photos of the Specs on Faces (SoF) research dataset, "
+                "its terms not checked (internal evaluation only)", 224, 240,
                 exclude=r".*/(?![A-Z][a-z]{2}[A-Z]_\d{5}_)[^/]*$", group=SOF_PERSON,
                 people=((SOF_PERSON, r"sof:\g<g>"),), per_group=2),
     wild.Source("glasses_web", *COSHW, ("images/FaceWithGlasses",),
                 "none stated; web photos of people in glasses, origin not stated "
-                "(internal evaluation only)", 130, 160,
+                "(internal evaluation only)", 200, 240,
                 exclude=r"/[A-Z][a-z]{2}[A-Z]_\d{5}_"),
     wild.Source("selfies_denilv", "denilv/people-with-glasses-classifier",
                 "39f8076b8d55d5748bc78569357a60d0222a76ad", ("examples/with_glasses",),
