@@ -11,6 +11,7 @@ the hard-negative mining and the same-person grouping are its own.
     python -m rostro_training.wild.glasses_build mine --mirror /work/.mirror         # keep the hard negatives
     python -m rostro_training.wild.glasses_build build --mirror /work/.mirror --out /work/notes/glasses-sheets
     python -m rostro_training.wild.glasses_build regroup --mirror /work/.mirror --out /work/notes/glasses-sheets
+    python -m rostro_training.wild.glasses_build extend --mirror /work/.mirror --out /work/notes/glasses2
 
 ``manifest`` rewrites glasses_sources.csv from ``SOURCES``. ``mine`` replaces the rows of the
 hard-negative pools (photos from "no glasses" folders of repositories the wild set already
@@ -27,6 +28,14 @@ names, here or in the wild set's ``training/labels/wild.csv``) into one split gr
 Rostro's own face embedder, and rewrites the group and split columns only: face ids and
 sheets stay. Labels follow GUIDE.md (section "Glasses sheets").
 
+``extend`` adds a second batch (the sources in ``EXTENSION``: thick-frame clear eyeglasses and
+sunglasses in natural scenes, for the val/test bars) without touching the first: it replaces
+only the batch's rows of glasses_sources.csv, drops faces that repeat a face of the first
+batch or of the wild set (the dHash filter, seeded with their boxes), numbers the rest from
+g0934 on in a seeded order, joins same-person faces to the existing faces (``regroup``'s
+embedder) and splits by ``measure_split_of``; it writes faces.csv, index.csv and sheets/ of
+the new faces only. ``build`` and ``regroup`` read the first batch's sources only.
+
 Sources (licences in glasses_sources.csv): the Kaggle "Sunglasses vs. No Sunglasses" crops as
 committed in erostefano/humanSunglassesAnalyzer.js (sunglasses half only), SlinkoIgor's
 glasses_detector sample photos, the Kaggle "Human Faces" portraits in the history of
@@ -34,6 +43,10 @@ logicdeveloperTR/Manually-Created-Face-Recognition-Model (mined), and more of th
 no-mask folders (mined). None is one of the held-out repositories; the Kaggle sunglasses
 crops do not say where they were scraped from, so check them against the held-out selfies
 (perceptual hashes) before their val/test faces are trusted.
+Second batch (``extend``): the Specs on Faces (SoF) originals and web photos of people in
+glasses as committed in COSHW/Glasses_detector_v2 (history), the selfies of
+denilv/people-with-glasses-classifier, and the street-fashion photos with sunglasses picked
+from bearpaw/clothing-co-parsing (``glasses_picks.csv``, one row per picked photo).
 """
 
 from __future__ import annotations
@@ -48,6 +61,7 @@ import numpy as np
 
 from rostro.evaluation.wild import load_photo
 from rostro.vision.errors import ImageError
+from rostro_training import LABELS_DIR
 from rostro_training.wild import build as wild  # one implementation of every step
 
 log = logging.getLogger("wild.glasses")
@@ -102,6 +116,47 @@ SOURCES: tuple[wild.Source, ...] = (
                 "none stated; Kaggle ashwingupta3012/human-faces, web photos (internal evaluation only)",
                 7300, 520),
 )
+# Second batch (``extend``): measuring only. Specs on Faces (SoF, Afifi & Abdelhamed 2017): all
+# 2,662 originals of 112 people who wear their own glasses (many thick dark frames, some
+# sunglasses outdoors), 640x480, named <person>_<n>_<gender>_<age>_...; two photos a person.
+SOF_PERSON = r".*/(?P<g>[A-Z][a-z]{2}[A-Z])_\d{5}_"
+COSHW = ("COSHW/Glasses_detector_v2", "c9946a18fd5e3983a4befe7308a2951064734aaf")  # v1.8, before
+# the folder was replaced by CelebA crops
+PICKS = wild.HERE / "glasses_picks.csv"  # single photos picked from public repositories
+
+
+def picked_sources(path: Path = PICKS) -> tuple[wild.Source, ...]:
+    """Return one Source per (repo, commit, licence) of a picks file: its photos, every face."""
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    by_key: dict[tuple[str, str, str], list[str]] = {}
+    for row in rows:
+        by_key.setdefault((row["repo"], row["commit"], row["licence"]), []).append(row["path"])
+    return tuple(wild.Source(f"picked_{repo.split('/')[1].lower()}", repo, commit, tuple(paths),
+                             licence, len(paths), 2 * len(paths))
+                 for (repo, commit, licence), paths in sorted(by_key.items()))
+
+
+EXTENSION: tuple[wild.Source, ...] = (
+    wild.Source("sof", *COSHW, ("images/FaceWithGlasses",),
+                "none stated (repository); photos of the Specs on Faces (SoF) research dataset, "
+                "its terms not checked (internal evaluation only)", 224, 240,
+                exclude=r".*/(?![A-Z][a-z]{2}[A-Z]_\d{5}_)[^/]*$", group=SOF_PERSON,
+                people=((SOF_PERSON, r"sof:\g<g>"),), per_group=2),
+    wild.Source("glasses_web", *COSHW, ("images/FaceWithGlasses",),
+                "none stated; web photos of people in glasses, origin not stated "
+                "(internal evaluation only)", 200, 240,
+                exclude=r"/[A-Z][a-z]{2}[A-Z]_\d{5}_"),
+    wild.Source("selfies_denilv", "denilv/people-with-glasses-classifier",
+                "39f8076b8d55d5748bc78569357a60d0222a76ad", ("examples/with_glasses",),
+                "none stated; phone selfies (internal evaluation only)", 20, 30),
+    *picked_sources(),
+)
+SOURCES = SOURCES + EXTENSION
+FIRST_ID = 934  # the first batch holds g0001..g0933
+SETTLED = LABELS_DIR / "glasses_new.csv"  # the first batch's settled labels, groups and splits
+# Salt of the measuring split; a new group shared with no existing face gets val or test.
+MEASURE_SALT = "glasses-measure-2:"
 
 
 def read_manifest() -> list[dict[str, str]]:
@@ -177,6 +232,23 @@ def blob_ids(mirror: Path, rows: list[dict[str, str]]) -> dict[tuple[str, str], 
     return ids
 
 
+def present(mirror: Path, rows: list[dict[str, str]],
+            ids: dict[tuple[str, str], str]) -> list[dict[str, str]]:
+    """Return the rows whose blob the mirror holds (a snapshot may list large files it lacks)."""
+    import subprocess
+
+    kept = []
+    for repo in sorted({r["repo"] for r in rows}):
+        mine = [r for r in rows if r["repo"] == repo]
+        query = "".join(f"{ids[(repo, r['path'])]}\n" for r in mine)
+        answers = subprocess.run(["git", f"--git-dir={wild.git_dir(mirror, repo)}", "cat-file",
+                                  "--batch-check"], input=query, check=True, capture_output=True,
+                                 text=True).stdout.splitlines()
+        kept += [r for r, answer in zip(mine, answers) if not answer.endswith(" missing")]
+    log.info("%d listed photos absent from the mirrors left out", len(rows) - len(kept))
+    return kept
+
+
 def new_photos(mirror: Path, rows: list[dict[str, str]]) -> list[dict[str, str]]:
     """Return the rows whose bytes are in no photo the wild set (sources.csv) lists."""
     previous = wild.read_manifest()
@@ -205,10 +277,15 @@ def box_pixels(image: np.ndarray, face: dict[str, str]) -> np.ndarray:
     return image[max(y, 0):max(y + h, 1), max(x, 0):max(x + w, 1)]
 
 
-def drop_near_duplicates(faces: list[dict[str, str]], boxes: list[np.ndarray]) -> list[int]:
-    """Return the indices of the faces to keep: the first of every set of near-identical boxes."""
+def drop_near_duplicates(faces: list[dict[str, str]], boxes: list[np.ndarray],
+                         known: tuple[int, ...] = ()) -> list[int]:
+    """Return the indices of the faces to keep: the first of every set of near-identical boxes.
+
+    ``known`` holds the dHashes of faces kept earlier (another batch): a box close to one of
+    them is dropped too.
+    """
     kept: list[int] = []
-    hashes: list[int] = []
+    hashes: list[int] = list(known)
     for k, pixels in enumerate(boxes):
         h = dhash(pixels)
         if any((h ^ other).bit_count() <= DHASH_MAX for other in hashes):
@@ -223,8 +300,18 @@ def build(mirror: Path, out: Path) -> list[dict[str, str]]:
     """Detect, de-duplicate, number, split and draw: write faces.csv, index.csv and sheets/."""
     from rostro.vision.analyzer import open_analyzer
 
-    faces = wild.detect_faces(open_analyzer(), mirror, new_photos(mirror, read_manifest()), SOURCES)
+    extension = {s.name for s in EXTENSION}
+    rows = [r for r in read_manifest() if r["source"] not in extension]
+    faces = wild.detect_faces(open_analyzer(), mirror, new_photos(mirror, rows), SOURCES)
     faces.sort(key=lambda f: wild.digest(f"glasses:{f['repo']}:{f['path']}:{f['x']}:{f['y']}"))
+    faces, crops = unique_faces(mirror, faces)
+    number_and_draw(faces, crops, out, first=1)
+    return faces
+
+
+def unique_faces(mirror: Path, faces: list[dict[str, str]], known: tuple[int, ...] = ()
+                 ) -> tuple[list[dict[str, str]], list[np.ndarray]]:
+    """Return the faces left by ``drop_near_duplicates`` (in order) and their sheet crops."""
     photos: dict[tuple[str, str, str], np.ndarray] = {}
     crops, boxes = [], []
     for face in faces:
@@ -235,21 +322,30 @@ def build(mirror: Path, out: Path) -> list[dict[str, str]]:
         box = (x, y, w, h)
         crops.append(wild.head_crop(photos[key], box, CROP_SCALE, CELL))
         boxes.append(box_pixels(photos[key], face))
-    keep = drop_near_duplicates(faces, boxes)
-    faces, crops = [faces[k] for k in keep], [crops[k] for k in keep]
+    keep = drop_near_duplicates(faces, boxes, known)
+    return [faces[k] for k in keep], [crops[k] for k in keep]
+
+
+def number_and_draw(faces: list[dict[str, str]], crops: list[np.ndarray], out: Path,
+                    first: int) -> None:
+    """Give the faces ids g<first>, ... and sheet places; write sheets/, faces.csv and index.csv."""
     per_sheet = GRID * GRID
     (out / "sheets").mkdir(parents=True, exist_ok=True)
     for k, face in enumerate(faces):
-        face["face_id"] = f"g{k + 1:04d}"
+        face["face_id"] = f"g{first + k:04d}"
         face["sheet"] = f"sheets/sheet_{k // per_sheet + 1:03d}.png"
         face["number"] = str(k % per_sheet + 1)
     for start in range(0, len(faces), per_sheet):
         cells = [(f"{f['number']}  {f['face_id']}", crop)
                  for f, crop in zip(faces[start:start + per_sheet], crops[start:start + per_sheet])]
         wild.draw_sheet(cells, GRID, CELL, BAND).save(out / faces[start]["sheet"])
+    write_faces(out, faces)
+
+
+def write_faces(out: Path, faces: list[dict[str, str]]) -> None:
+    """Write ``out``/faces.csv and ``out``/index.csv (sheet, number -> face id)."""
     wild.write_csv(out / "faces.csv", FACE_FIELDS, faces)
     wild.write_csv(out / "index.csv", INDEX_FIELDS, faces)
-    return faces
 
 
 def same_person_groups(mirror: Path, faces: list[dict[str, str]],
@@ -313,20 +409,83 @@ def regroup(mirror: Path, out: Path) -> list[dict[str, str]]:
         faces = list(csv.DictReader(fh))
     for face, group in zip(faces, same_person_groups(mirror, faces, wild_faces())):
         face["group"], face["split"] = group, wild.split_of(group)
-    wild.write_csv(out / "faces.csv", FACE_FIELDS, faces)
-    wild.write_csv(out / "index.csv", INDEX_FIELDS, faces)
+    write_faces(out, faces)
+    return faces
+
+
+def measure_split_of(group_key: str) -> str:
+    """Return val or test (50/50) for a new group of the second batch, from its salted hash.
+
+    The second batch exists to measure heads that are already fitted (the eyeglasses and
+    sunglasses bars lacked val/test evidence), so none of its groups may train: a train share
+    would only shrink what can be measured. As ``build.split_of`` does, the hash of a salt and
+    the group key decides, so a group's split never depends on which other photos are listed.
+    A group that already exists keeps its split (``extend`` looks that up first).
+    """
+    bucket = int(wild.digest(MEASURE_SALT + group_key)[:8], 16) % 2
+    return ("val", "test")[bucket]
+
+
+def settled_faces() -> list[dict[str, str]]:
+    """Return the first batch's faces with their settled group and split (labels/glasses_new.csv)."""
+    with SETTLED.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def face_hashes(mirror: Path, faces: list[dict[str, str]]) -> tuple[int, ...]:
+    """Return the dHash of every face box (rows with repo, commit, path and x, y, w, h)."""
+    photos: dict[tuple[str, str, str], np.ndarray] = {}
+    hashes = []
+    for face in faces:
+        key = (face["repo"], face["commit"], face["path"])
+        if key not in photos:
+            photos[key] = load_photo(mirror, *key)
+        hashes.append(dhash(box_pixels(photos[key], face)))
+    return tuple(hashes)
+
+
+def extend(mirror: Path, out: Path) -> list[dict[str, str]]:
+    """Add the second batch (``EXTENSION``) without touching the first; return its faces.
+
+    Lists the batch's photos into glasses_sources.csv (its rows only), leaves out photos whose
+    bytes the wild set or the first batch already list and faces that repeat one of their
+    faces, numbers the rest from g0934 on in a seeded order, joins faces of one person to
+    the existing ones and splits: an existing group keeps its split, a new one gets
+    ``measure_split_of``. Writes faces.csv, index.csv and sheets/ of the new faces under ``out``.
+    """
+    from rostro.vision.analyzer import open_analyzer
+
+    extension = {s.name for s in EXTENSION}
+    first = [r for r in read_manifest() if r["source"] not in extension]
+    listed = [row for source in EXTENSION for row in wild.list_source(mirror, source)]
+    ids = blob_ids(mirror, first + listed)
+    listed = present(mirror, listed, ids)
+    write_rows(first + listed)
+    known = {ids.get((r["repo"], r["path"])) for r in first}
+    fresh = [r for r in new_photos(mirror, listed) if ids.get((r["repo"], r["path"])) not in known]
+    faces = wild.detect_faces(open_analyzer(), mirror, fresh, SOURCES)
+    faces.sort(key=lambda f: wild.digest(f"glasses2:{f['repo']}:{f['path']}:{f['x']}:{f['y']}"))
+    settled, wilds = settled_faces(), wild_faces()
+    faces, crops = unique_faces(mirror, faces, face_hashes(mirror, settled + wilds))
+    splits = {r["group"]: r["split"] for r in wilds}
+    splits.update({r["group"]: r["split"] for r in settled})
+    for face, group in zip(faces, same_person_groups(mirror, faces, settled + wilds)):
+        face["group"] = group
+        face["split"] = splits.get(group) or measure_split_of(group)
+    number_and_draw(faces, crops, out, first=FIRST_ID)
     return faces
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = wild.parse_command(__doc__, ["manifest", "mine", "build", "regroup"],
+    args = wild.parse_command(__doc__, ["manifest", "mine", "build", "regroup", "extend"],
                               Path("/work/notes/glasses-sheets"), argv)
     if args.command == "manifest":
         write_pools(args.mirror)
     elif args.command == "mine":
         log.info("hard-negative photos kept, by the head's answer: %s", mine(args.mirror))
     else:
-        faces = (build if args.command == "build" else regroup)(args.mirror, args.out)
+        step = {"build": build, "regroup": regroup, "extend": extend}[args.command]
+        faces = step(args.mirror, args.out)
         per: dict[str, dict[str, int]] = {}
         for f in faces:
             per.setdefault(f["source"], {}).setdefault(f["split"], 0)
