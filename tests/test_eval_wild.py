@@ -77,6 +77,12 @@ def test_pairs_leave_unsure_out_and_count_misses_wrong():
     assert pairs["emotion"] == [("happiness", "happiness"), ("neutral", "neutral")]
     assert pairs["emotion_fer"] == [("happiness", "neutral"), ("neutral", "neutral")]
     assert "hair" not in pairs
+    assert "eyeglasses_thick" not in pairs  # these labels have no thick_frame column
+    thick = attribute_pairs([{"glasses": "eyeglasses", "thick_frame": "1"},
+                             {"glasses": "eyeglasses", "thick_frame": "0"},
+                             {"glasses": "sunglasses", "thick_frame": "1"}],
+                            [Answers(found=True, glasses="sunglasses")] * 3)
+    assert thick["eyeglasses_thick"] == [("1", "0")]  # clear lenses in a thick frame, missed
     sun = score_pairs(pairs["sunglasses"], binary=True)
     assert (sun["precision"], sun["recall"], sun["missed"]) == (0.5, 0.5, 1)
     assert sun["balanced"] == pytest.approx(0.5)

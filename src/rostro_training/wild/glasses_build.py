@@ -427,9 +427,11 @@ def measure_split_of(group_key: str) -> str:
 
 
 def settled_faces() -> list[dict[str, str]]:
-    """Return the first batch's faces with their settled group and split (labels/glasses_new.csv)."""
+    """Return the first batch's faces with their settled group and split (labels/glasses_new.csv,
+    which also holds the second batch's labelled faces, g0934 on: left out, so ``extend``
+    rebuilds the same batch)."""
     with SETTLED.open(newline="") as fh:
-        return list(csv.DictReader(fh))
+        return [row for row in csv.DictReader(fh) if int(row["face_id"][1:]) < FIRST_ID]
 
 
 def face_hashes(mirror: Path, faces: list[dict[str, str]]) -> tuple[int, ...]:
