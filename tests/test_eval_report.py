@@ -54,3 +54,27 @@ def test_report_of_real_faces_has_tables_and_thumbnails(analyzer, eval_data, tmp
     thumbnails = re.findall(r'<img src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', page)
     assert thumbnails and all(len(t) > 500 for t in thumbnails)
     assert "made up" in page
+
+
+def test_lab_sections_read_only_the_columns_their_tables_have(tmp_path):
+    """The age/gender and emotion sections run on tables without a glasses column (both once
+    filtered their rows on it, and ``rostro eval attributes --report`` stopped with KeyError)."""
+    import numpy as np
+
+    from rostro.evaluation.attribute_sections import _demographic_sections, _emotion_section
+    from rostro.vision.attributes.heads import load_head
+    from rostro_training.headfit import FeatureTable
+
+    def table(rows: list[dict[str, str]], head: str) -> FeatureTable:
+        """Zero features: the head's whole width in its first block, its other blocks empty
+        (the age and gender heads read the same blocks)."""
+        model = load_head(head)
+        blocks = {name: np.zeros((len(rows), 0)) for name in model.features}
+        blocks[model.features[0]] = np.zeros((len(rows), len(model.mean)))
+        return FeatureTable(rows, np.ones(len(rows), dtype=bool), blocks)
+
+    ages = [{"image": "a.jpg", "age": "34", "age_bin": "30-39", "gender": "female"}]
+    sections = _demographic_sections(None, tmp_path, table(ages, "age"))
+    assert [s.attribute.split()[0] for s in sections] == ["age", "gender"]
+    emotions = [{"image": "e.jpg", "emotion": "happiness", "source": "fer2013"}]
+    assert len(_emotion_section(None, tmp_path, table(emotions, "emotion")).outcomes) == 1

@@ -59,8 +59,7 @@ def _age_bin(age: float) -> str:
 
 def _demographic_sections(analyzer, data: Path, table: FeatureTable) -> list[Section]:
     age_head, gender_head = load_head("age"), load_head("gender")
-    found = np.array([i for i in np.flatnonzero(table.found)
-                      if table.rows[i]["glasses"] in ("none", "eyeglasses", "sunglasses")], dtype=int)
+    found = np.flatnonzero(table.found)
     age = np.clip(age_head(table.matrix(age_head.features)[found]), 0, 100)
     p_male = gender_head(table.matrix(gender_head.features)[found])
     ages, genders = [], []
@@ -78,8 +77,7 @@ def _demographic_sections(analyzer, data: Path, table: FeatureTable) -> list[Sec
 
 def _emotion_section(analyzer, data: Path, table: FeatureTable) -> Section:
     head = load_head("emotion")
-    found = np.array([i for i in np.flatnonzero(table.found)
-                      if table.rows[i]["glasses"] in ("none", "eyeglasses", "sunglasses")], dtype=int)
+    found = np.flatnonzero(table.found)
     p = head(table.matrix(head.features)[found])
     outcomes = []
     for i, probabilities in zip(found, p):
