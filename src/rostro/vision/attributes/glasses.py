@@ -22,8 +22,10 @@ def glasses_scores(ctx: FaceContext) -> tuple[float, float]:
 
 
 # P(sunglasses) at or above which the eyes count as behind dark lenses (the glasses answer
-# and occlusion.eye): chosen on lab dev + wild val (rostro_training/select_glasses.py).
-SUNGLASSES_THRESHOLD = 0.9
+# and occlusion.eye): the lowest (0.05 steps) with precision >= 0.95 on lab dev and wild val
+# pooled (rostro_training/select_glasses.py). 0.9 on the first wild val (81 sunglasses, 5 of
+# them in natural photos); 0.75 since the second glasses batch (216, 140 natural).
+SUNGLASSES_THRESHOLD = 0.75
 
 
 def glasses_decision(sun: float, eye: float) -> str:
