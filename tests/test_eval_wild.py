@@ -135,3 +135,19 @@ def test_wild_table_sits_beside_the_lab_figures():
     assert "0.906 (accuracy)" in gender and "0.500 [" in gender
     precision = next(line for line in table.splitlines() if line.startswith("| sunglasses | precision"))
     assert "0.966 (balanced, 5-fold CV)" in precision and "(1/2)" in precision
+
+
+def test_wild_sections_show_each_labelled_face_per_measure(astronaut):
+    """The HTML report's wild sections: one per measure, one outcome per labelled face, with
+    the face's thumbnail cut from its photo."""
+    from rostro.evaluation.wild import wild_sections
+
+    box = Box(180.0, 60.0, 120.0, 150.0)
+    items = [(astronaut, box, {"face_id": "w1", "source": "s", "glasses": "none", "smile": "1"}),
+             (astronaut, box, {"face_id": "w2", "source": "s", "glasses": "sunglasses"})]
+    answers = [Answers(found=True, glasses="none", smile=0.2), Answers(found=False)]
+    sections = {s.attribute: s for s in wild_sections(items, answers, "wild val")}
+    assert sections["smile"].outcomes[0].answer == "0" and sections["smile"].outcomes[0].label == "1"
+    assert [o.answer for o in sections["sunglasses"].outcomes] == ["0", "missed"]
+    thumb = sections["glasses"].outcomes[0].thumbnail()
+    assert thumb is not None and thumb.shape[0] > 100 and sections["glasses"].dataset == "wild val"

@@ -506,7 +506,7 @@ def format_report(report: dict) -> str:
                      f"{v['balanced_accuracy']:.3f} | {v['accuracy']:.3f} | {ece} | {per} |")
     served = report.get("smile_served")
     if served:
-        lines += ["", (f"smile as served (the emotion net's P(happiness) >= 0.5, no head): balanced "
+        lines += ["", (f"smile as served (the emotion head's P(happiness) >= 0.5, no smile head): balanced "
                        f"{served['balanced_accuracy']:.3f} on the {served['n']} smile-labelled dev "
                        f"faces ({served['positives']} smiling)")]
     counted = {n: v for n, v in report["cross_validated"].items() if "unsure" in v}
@@ -566,7 +566,8 @@ def _run(args: argparse.Namespace) -> str:
     wild_dir = _wild_dir(args)
     if wild_dir is not None:
         try:
-            report["wild"] = evaluate_wild(wild_dir, analyzer, args.wild_labels or WILD_LABELS)
+            report["wild"] = evaluate_wild(wild_dir, analyzer, args.wild_labels or WILD_LABELS,
+                                           sections=sections)
         except WildDataMissing as err:
             # The photos live outside the repository; without them the lab figures still stand.
             log.warning("wild photos skipped: %s", err)

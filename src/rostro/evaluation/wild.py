@@ -259,9 +259,10 @@ BINARY = ("sunglasses", "eyeglasses", "eyeglasses_thick", "smile", "moustache", 
           "headwear", "adults_under_16")
 
 
-def score_items(analyzer, items: Sequence[tuple[np.ndarray, Box, Mapping[str, str]]]) -> dict:
-    """Return ``{measure: score}`` for one list of ``(image, box, labels)`` items."""
-    answers = answer_faces(analyzer, items)
+def score_items(items: Sequence[tuple[np.ndarray, Box, Mapping[str, str]]],
+                answers: Sequence[Answers]) -> dict:
+    """Return ``{measure: score}`` for one list of ``(image, box, labels)`` items and the
+    service's answers for them (``answer_faces``)."""
     labels = [labels for _, _, labels in items]
     pairs = attribute_pairs(labels, answers)
     report = {m: score_pairs(p, m in BINARY) for m, p in sorted(pairs.items())}
@@ -279,15 +280,40 @@ def score_items(analyzer, items: Sequence[tuple[np.ndarray, Box, Mapping[str, st
 
 
 def evaluate_wild(mirror: Path, analyzer=None, labels: Path = WILD_LABELS,
-                  splits: Sequence[str] = SPLITS) -> dict:
-    """Return ``{split: {measure: score}}`` of the shipped attributes on the wild labels."""
+                  splits: Sequence[str] = SPLITS, sections: list | None = None) -> dict:
+    """Return ``{split: {measure: score}}`` of the shipped attributes on the wild labels; with
+    ``sections``, append the val split's answers to it as HTML report sections."""
     if analyzer is None:
         from rostro.vision.analyzer import open_analyzer
 
         analyzer = open_analyzer()
     items = load_items(mirror, read_wild_labels(labels), splits)
-    return {split: score_items(analyzer, [(img, box, lab) for s, img, box, lab in items if s == split])
-            for split in splits}
+    report = {}
+    for split in splits:
+        split_items = [(img, box, lab) for s, img, box, lab in items if s == split]
+        answers = answer_faces(analyzer, split_items)
+        report[split] = score_items(split_items, answers)
+        if sections is not None and split == "val":
+            sections.extend(wild_sections(split_items, answers, f"wild {split}"))
+    return report
+
+
+def wild_sections(items: Sequence[tuple[np.ndarray, Box, Mapping[str, str]]],
+                  answers: Sequence[Answers], dataset: str) -> list:
+    """One HTML report section per measure (``attribute_pairs``' names): each labelled face's
+    answer against its label, with its thumbnail. The answers carry no confidence, so every
+    mistake weighs the same (the page shows them in the labels' order)."""
+    from rostro.evaluation.html_report import Outcome, Section, face_thumbnail
+
+    outcomes: dict[str, list[Outcome]] = {}
+    for (image, box, label), answer in zip(items, answers):
+        def thumbnail(image=image, box=box):
+            return face_thumbnail(image, (box.left, box.top, box.width, box.height))
+        note = f"{label.get('face_id', '')} {label.get('source', '')}".strip()
+        for measure, pairs in attribute_pairs([label], [answer]).items():
+            truth, said = pairs[0]
+            outcomes.setdefault(measure, []).append(Outcome(said, truth, 1.0, note, thumbnail))
+    return [Section(measure, dataset, tuple(rows)) for measure, rows in sorted(outcomes.items())]
 
 
 def _cell(score: dict | None, key: str) -> str:
