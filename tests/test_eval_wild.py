@@ -151,3 +151,21 @@ def test_wild_sections_show_each_labelled_face_per_measure(astronaut):
     assert [o.answer for o in sections["sunglasses"].outcomes] == ["0", "missed"]
     thumb = sections["glasses"].outcomes[0].thumbnail()
     assert thumb is not None and thumb.shape[0] > 100 and sections["glasses"].dataset == "wild val"
+
+
+def test_second_batch_headwear_and_facial_hair_labels_match_the_glasses_batch():
+    """batch2_headwear_facialhair.csv: the glasses second batch's faces (same photo, box and
+    split as glasses_new.csv), val and test only, the guide's values."""
+    folder = WILD_LABELS.parent
+
+    def rows(name: str) -> dict[str, dict[str, str]]:
+        with (folder / name).open(newline="") as fh:
+            return {r["face_id"]: r for r in csv.DictReader(fh)}
+
+    batch, glasses = rows("batch2_headwear_facialhair.csv"), rows("glasses_new.csv")
+    assert len(batch) > 600
+    for face_id, row in batch.items():
+        same = glasses[face_id]
+        assert all(row[k] == same[k] for k in ("repo", "commit", "path", "x", "y", "w", "h", "split"))
+        assert row["split"] in ("val", "test")
+        assert {row["headwear"], row["moustache"], row["beard"]} <= {"0", "1", "unsure"}
