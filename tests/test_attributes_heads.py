@@ -198,3 +198,19 @@ def test_wild_glasses_labels_are_well_formed(name):
             assert row["thick_frame"] in ("0", "1")
         framed = [r for r in rows if r["glasses"] == "eyeglasses" and r["thick_frame"] == "1"]
         assert len(framed) >= 50
+
+
+def test_hats_train_table_matches_its_manifest():
+    """The committed headwear training numbers (street-fashion photos, labels from the
+    dataset's hat masks) are the faces its manifest lists, train only, labelled 0 or 1."""
+    import csv
+
+    from rostro_training.headfit import HATS_TRAIN, LABELS_DIR, read_wild_train
+
+    table = read_wild_train(HATS_TRAIN)
+    with (LABELS_DIR / "hats_train.csv").open(newline="") as fh:
+        manifest = {r["face_id"]: r for r in csv.DictReader(fh)}
+    assert [r["face_id"] for r in table.rows] == list(manifest)
+    assert all(r["split"] == "train" and r["headwear"] == manifest[r["face_id"]]["headwear"]
+               and r["headwear"] in ("0", "1") for r in table.rows)
+    assert table.blocks["fr_wide.descriptor"].shape == (len(manifest), 1024)

@@ -609,6 +609,13 @@ TABLES = {
 # the wild val and test splits are never in it.
 WILD_TRAIN = LABELS_DIR / "wild_train_features.npz"
 TABLES["wild_train"] = ("", str(WILD_TRAIN), False)
+# Street-fashion photos with hats and bare heads (issue 12, headwear): the Clothing
+# Co-Parsing photos' own pixel annotations give the label (rostro_training/wild/hats_build.py;
+# none of its people is in the wild val or test splits). Numbers only, as WILD_TRAIN.
+HATS_TRAIN = LABELS_DIR / "hats_train_features.npz"
+TABLES["wild_hats_train"] = ("", str(HATS_TRAIN), False)
+# Tables committed as numbers (read_wild_train's format), not read from images.
+NUMBER_TABLES = {"wild_train": WILD_TRAIN, "wild_hats_train": HATS_TRAIN}
 
 # Which tables train each head. Heads trained only on the pool are measured on dev directly;
 # heads trained on dev rows are measured by cross-validation.
@@ -619,7 +626,8 @@ HEAD_TABLES = {
     "sunglasses": ("glasses", "face_attributes", "wild_glasses_train"),
     "eyeglasses": ("glasses", "face_attributes", "wild_glasses_train"),
     "moustache": ("face_attributes", "wild_train"),
-    "beard": ("face_attributes", "wild_train"), "headwear": ("face_attributes",),
+    "beard": ("face_attributes", "wild_train"),
+    "headwear": ("face_attributes", "wild_hats_train"),
     "hair_color": ("face_attributes",), "bald": ("face_attributes",),
     "hair_invisible": ("face_attributes",),
     "eye_makeup": ("makeup", "pool_makeup"), "lip_makeup": ("makeup", "pool_makeup"),
@@ -629,7 +637,7 @@ HEAD_TABLES = {
 
 def target(head: str, table: str, row: dict[str, str]) -> float | int | None:
     """The training target of ``row`` for ``head`` (None: the row does not train it)."""
-    if table == "wild_train":
+    if table in NUMBER_TABLES:
         return wild_target(head, row)
     if head == "age":
         return float(row["age"])
@@ -768,8 +776,8 @@ def load_tables(analyzer, data_root: Path, names, cache_dir: Path | None,
     this machine are left out."""
     tables = {}
     for name in names:
-        if name == "wild_train":  # numbers in the repository, no image to read
-            tables[name] = read_wild_train()
+        if name in NUMBER_TABLES:  # numbers in the repository, no image to read
+            tables[name] = read_wild_train(NUMBER_TABLES[name])
             continue
         if name in OPTIONAL_TABLES and not table_present(name, data_root):
             log.warning("table %s is not here (rostro_training/wild_glasses.py lays it out); "
