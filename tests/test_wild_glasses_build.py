@@ -22,3 +22,13 @@ def test_second_batch_sources_are_pinned_and_new():
     for source in glasses_build.EXTENSION:
         assert source in glasses_build.SOURCES and len(source.commit) == 40
     assert glasses_build.FIRST_ID == len(glasses_build.settled_faces()) + 1
+
+
+def test_person_roots_join_faces_of_one_person_transitively():
+    """a~b and b~c put a, b and c in one person even when a and c are further apart."""
+    import numpy as np
+
+    angle = np.arccos(glasses_build.SAME_PERSON) * 0.9  # each step just inside the threshold
+    vectors = np.array([[np.cos(t), np.sin(t)] for t in (0.0, angle, 2 * angle, np.pi)])
+    roots = glasses_build.person_roots(vectors)
+    assert roots[0] == roots[1] == roots[2] != roots[3]

@@ -373,7 +373,20 @@ def same_person_groups(mirror: Path, faces: list[dict[str, str]],
         if best is not None and best.box.iou(box) >= 0.5:
             v = np.asarray(analyzer.embed(image, best), dtype=np.float32).ravel()
             vectors[k] = v / np.linalg.norm(v)
-    parent = list(range(len(everyone)))
+    keys = sorted(vectors)
+    root = list(range(len(everyone)))  # a face the embedder never saw is its own person
+    for k, r in zip(keys, person_roots(np.stack([vectors[k] for k in keys]))):
+        root[k] = keys[r]
+    members: dict[int, list[tuple[bool, str]]] = {}
+    for k, face in enumerate(everyone):
+        members.setdefault(root[k], []).append((k < len(faces), face["group"]))
+    return [min(members[root[k]])[1] for k in range(len(faces))]
+
+
+def person_roots(vectors: np.ndarray) -> list[int]:
+    """Return, for each row of ``vectors`` (unit face embeddings), the row that stands for its
+    person: rows whose cosine is at least ``SAME_PERSON`` are joined, transitively (union-find)."""
+    parent = list(range(len(vectors)))
 
     def root(k: int) -> int:
         while parent[k] != k:
@@ -381,15 +394,9 @@ def same_person_groups(mirror: Path, faces: list[dict[str, str]],
             k = parent[k]
         return k
 
-    keys = sorted(vectors)
-    matrix = np.stack([vectors[k] for k in keys])
-    sims = matrix @ matrix.T
-    for a, b in zip(*np.nonzero(np.triu(sims, 1) >= SAME_PERSON)):
-        parent[root(keys[a])] = root(keys[b])
-    members: dict[int, list[tuple[bool, str]]] = {}
-    for k, face in enumerate(everyone):
-        members.setdefault(root(k), []).append((k < len(faces), face["group"]))
-    return [min(members[root(k)])[1] for k in range(len(faces))]
+    for a, b in zip(*np.nonzero(np.triu(vectors @ vectors.T, 1) >= SAME_PERSON)):
+        parent[root(int(a))] = root(int(b))
+    return [root(k) for k in range(len(vectors))]
 
 
 def wild_faces() -> list[dict[str, str]]:

@@ -38,7 +38,7 @@ import numpy as np
 
 from rostro.evaluation.wild import load_photo, read_blob
 from rostro_training import LABELS_DIR
-from rostro_training.wild.glasses_build import SAME_PERSON
+from rostro_training.wild.glasses_build import SAME_PERSON, person_roots
 
 log = logging.getLogger(__name__)
 
@@ -171,21 +171,11 @@ def candidates(analyzer, mirror: Path, counts: dict[str, int]) -> list[Candidate
 
 def person_groups(faces: list[Candidate]) -> list[str]:
     """Return a group per face: the smallest photo path among faces of one person (union-find)."""
-    parent = list(range(len(faces)))
-
-    def root(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    matrix = np.stack([f.vector for f in faces])
-    for a, b in zip(*np.nonzero(np.triu(matrix @ matrix.T, 1) >= SAME_PERSON)):
-        parent[root(int(a))] = root(int(b))
+    root = person_roots(np.stack([f.vector for f in faces]))
     first: dict[int, str] = {}
     for k, face in enumerate(faces):
-        first[root(k)] = min(first.get(root(k), face.path), face.path)
-    return [f"{SOURCE}:{first[root(k)]}" for k in range(len(faces))]
+        first[root[k]] = min(first.get(root[k], face.path), face.path)
+    return [f"{SOURCE}:{first[root[k]]}" for k in range(len(faces))]
 
 
 def write(faces: list[Candidate], out_csv: Path = OUT_CSV, out_npz: Path = OUT_NPZ) -> None:
