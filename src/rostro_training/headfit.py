@@ -532,7 +532,9 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     # The wide FaceRes crop sees the top of the head: picked among ~30 block sets, crop
     # scales and PCA sizes on the dev cross-validation (FaceRes + regions 0.75 -> 0.79), so
     # its reported accuracy is somewhat optimistic.
-    Recipe("headwear", "sigmoid", ("fr_wide.descriptor", "regions"), ("no", "yes")),
+    # The band above the forehead as FaceRes' mid-level layer sees it: the descriptor and the
+    # region statistics told hats from voluminous hair poorly on real photos (issue 12).
+    Recipe("headwear", "sigmoid", ("fr_wide.crown",), ("no", "yes")),
     Recipe("hair_color", "softmax", _APPEARANCE, HAIR_CLASSES),
     Recipe("bald", "sigmoid", _APPEARANCE, ("no", "yes"), balanced_calibration=False),
     Recipe("hair_invisible", "sigmoid", _APPEARANCE, ("no", "yes"), balanced_calibration=False),
@@ -627,7 +629,7 @@ HEAD_TABLES = {
     "eyeglasses": ("glasses", "face_attributes", "wild_glasses_train"),
     "moustache": ("face_attributes", "wild_train"),
     "beard": ("face_attributes", "wild_train"),
-    "headwear": ("face_attributes", "wild_hats_train"),
+    "headwear": ("face_attributes", "wild_hats_train", "wild_train"),
     "hair_color": ("face_attributes",), "bald": ("face_attributes",),
     "hair_invisible": ("face_attributes",),
     "eye_makeup": ("makeup", "pool_makeup"), "lip_makeup": ("makeup", "pool_makeup"),

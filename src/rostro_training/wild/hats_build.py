@@ -4,7 +4,7 @@ In: the CCP mirror (bearpaw/clothing-co-parsing at ``COMMIT``, read from ``--mir
 0001-1004 and their pixel-level masks (annotations/pixel-level/NNNN.mat, label 20 'hat' of
 label_list.mat). Out: ``labels/hats_train.csv`` (face id, photo, detector box, group, split=train,
 headwear 0/1) and ``labels/hats_train_features.npz`` in the format ``headfit.read_wild_train``
-reads (blocks ``fr_wide.descriptor`` and ``regions``, the headwear recipe's blocks).
+reads (the headwear recipe's blocks).
 
 Why: the headwear head was trained on lab rows only and says "headwear" on bare heads with
 long or voluminous hair (street fashion) and misses hats; CCP is street fashion with hat masks.
@@ -38,6 +38,7 @@ import numpy as np
 
 from rostro.evaluation.wild import load_photo, read_blob
 from rostro_training import LABELS_DIR
+from rostro_training.headfit import RECIPES
 from rostro_training.wild.glasses_build import SAME_PERSON, person_roots
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ HAT_SHARE = 0.15  # share of the band covered by hat pixels for headwear=1
 # headwear the hat label missed; the spot check found such faces among the negatives.
 BARE = (0, 15, 17, 19, 41, 47)
 OTHER_SHARE = 0.02  # share of other labels above which a hat-free band is ambiguous
-BLOCK_NAMES = ("fr_wide.descriptor", "regions")
+BLOCK_NAMES = RECIPES["headwear"].blocks
 GLASSES_SOURCES = Path(__file__).resolve().parent / "glasses_sources.csv"
 GLASSES_LABELS = LABELS_DIR / "glasses_new.csv"
 OUT_CSV = LABELS_DIR / "hats_train.csv"

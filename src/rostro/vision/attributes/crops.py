@@ -34,8 +34,10 @@ DLIB_TEMPLATE_5 = np.array(
 )
 
 
-def _warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
-    """Warp with ``matrix`` (image -> crop) into ``size`` x ``size``; black outside the image."""
+def _warp(image: np.ndarray, matrix: np.ndarray, size: int,
+          border: int = cv2.BORDER_CONSTANT) -> np.ndarray:
+    """Warp with ``matrix`` (image -> crop) into ``size`` x ``size``; outside the image black,
+    or ``border`` (an OpenCV border mode)."""
     matrix = np.array(matrix, dtype=np.float64)
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
     source = image
@@ -44,7 +46,7 @@ def _warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
         matrix[:, :2] *= 2.0
         scale *= 2.0
     return cv2.warpAffine(source, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)
+                          borderMode=border)
 
 
 def dlib_chip(image: np.ndarray, points5: np.ndarray, size: int, padding: float = 0.2) -> np.ndarray:
@@ -53,9 +55,10 @@ def dlib_chip(image: np.ndarray, points5: np.ndarray, size: int, padding: float 
     return _warp(image, similarity_transform(points5, template), size)
 
 
-def box_crop(image: np.ndarray, detection: Detection, scale: float, size: int) -> np.ndarray:
+def box_crop(image: np.ndarray, detection: Detection, scale: float, size: int,
+             border: int = cv2.BORDER_CONSTANT) -> np.ndarray:
     """Return a ``size`` square of side ``scale`` x the box's longer side, centred on the box,
-    rotated so that the eyes are level."""
+    rotated so that the eyes are level; outside the photo black, or ``border``."""
     box = detection.box
     cx, cy = box.left + box.width / 2, box.top + box.height / 2
     side = scale * max(box.width, box.height)
@@ -64,7 +67,7 @@ def box_crop(image: np.ndarray, detection: Detection, scale: float, size: int) -
     matrix = cv2.getRotationMatrix2D((cx, cy), angle, size / side)
     matrix[0, 2] += size / 2 - cx
     matrix[1, 2] += size / 2 - cy
-    return _warp(image, matrix, size)
+    return _warp(image, matrix, size, border)
 
 
 # In the wide crop the ArcFace template is shrunk to half and its centre sits a little below

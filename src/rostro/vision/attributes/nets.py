@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from rostro.vision.attributes.crops import box_crop, dlib_chip
@@ -100,29 +101,39 @@ class FaceResOutput:
     descriptor: np.ndarray  # (1024,)
     age_probabilities: np.ndarray  # (100,), bin i ~ age i
     male_probability: float
+    # (512,) mean activation of the last 14 x 14 stage over the crop's top CROWN_ROWS rows:
+    # on the wide crop, the band above the forehead (what headwear reads; the descriptor
+    # itself is trained for age and gender, and hardly sees hats).
+    crown: np.ndarray
 
 
 class FaceRes:
     """HSE FaceRes (Human's faceres.json) on a 224 x 224 RGB crop in 0..255."""
 
     CROP_SCALE = 1.2  # box side multiplier; best age and gender on the training pool
+    HIDDEN = "conv_pw_11_relu/Relu"  # (N, 512, 14, 14) in the converted graph
+    # Top 4 of 14 rows: above the eyebrows on the 1.6 x crop (docs/attributes.md, headwear).
+    CROWN_ROWS = 4
 
     def __init__(self, path: Path) -> None:
-        self._session = session(path)
+        self._session = session(_with_outputs(path, (self.HIDDEN,)))
         self._input = self._session.get_inputs()[0].name
         outputs = {o.name: o for o in self._session.get_outputs()}
         self._names = [next(n for n in outputs if "gender" in n),
                        next(n for n in outputs if "pooling" in n or "global" in n),
                        next(n for n in outputs if "age" in n)]
 
-    def run(self, image: np.ndarray, detection: Detection,
-            scale: float | None = None) -> FaceResOutput:
-        """Run on the box enlarged ``scale`` times (default ``CROP_SCALE``)."""
-        crop = box_crop(image, detection, scale or self.CROP_SCALE, 224)
+    def run(self, image: np.ndarray, detection: Detection, scale: float | None = None,
+            border: int = cv2.BORDER_CONSTANT) -> FaceResOutput:
+        """Run on the box enlarged ``scale`` times (default ``CROP_SCALE``); ``border``: how the
+        crop is filled beyond the photo's edge (``box_crop``)."""
+        crop = box_crop(image, detection, scale or self.CROP_SCALE, 224, border)
         rgb = crop[..., ::-1].astype(np.float32)[None]
-        gender, descriptor, age = self._session.run(self._names, {self._input: rgb})
+        gender, descriptor, age, hidden = self._session.run([*self._names, self.HIDDEN],
+                                                            {self._input: rgb})
         return FaceResOutput(descriptor=descriptor[0], age_probabilities=age[0],
-                             male_probability=float(gender[0, 0]))
+                             male_probability=float(gender[0, 0]),
+                             crown=hidden[0, :, :self.CROWN_ROWS].mean(axis=(1, 2)))
 
 
 def _gray_pair(image: np.ndarray, detection: Detection, scale: float) -> np.ndarray:

@@ -14,6 +14,7 @@ answers each part from a measured head, and says so (docs/attributes.md, occlusi
 from __future__ import annotations
 
 from rostro.vision.attributes import FaceContext, provides
+from rostro.vision.attributes.accessories import HEADWEAR_THRESHOLD
 from rostro.vision.attributes.features import head_output
 from rostro.vision.attributes.glasses import SUNGLASSES_THRESHOLD
 from rostro.vision.attributes.values import Occlusion
@@ -22,7 +23,7 @@ from rostro.vision.attributes.values import Occlusion
 # is hidden (the evaluation reads both, so the measured rule is the served one). The eyes
 # follow the glasses answer: hidden exactly when it is Sunglasses.
 EVIDENCE = {"forehead": "headwear", "eye": "sunglasses", "mouth": "mask"}
-THRESHOLDS = {"eye": SUNGLASSES_THRESHOLD}
+THRESHOLDS = {"eye": SUNGLASSES_THRESHOLD, "forehead": HEADWEAR_THRESHOLD}
 
 
 @provides("occlusion")
