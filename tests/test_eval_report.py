@@ -78,3 +78,15 @@ def test_lab_sections_read_only_the_columns_their_tables_have(tmp_path):
     assert [s.attribute.split()[0] for s in sections] == ["age", "gender"]
     emotions = [{"image": "e.jpg", "emotion": "happiness", "source": "fer2013"}]
     assert len(_emotion_section(None, tmp_path, table(emotions, "emotion")).outcomes) == 1
+
+
+def test_lab_report_loads_every_table_its_cross_validated_heads_train_on():
+    """Each head the lab report cross-validates finds all its training tables (a head whose
+    table is missing is skipped with a warning: headwear was, once it also trained on the
+    street-fashion rows)."""
+    from rostro.evaluation.attribute_accuracy import CV_HEADS, lab_table_names
+    from rostro_training.headfit import HEAD_TABLES, OPTIONAL_TABLES
+
+    loaded = set(lab_table_names())
+    for head in CV_HEADS:
+        assert {t for t in HEAD_TABLES[head] if t not in OPTIONAL_TABLES} <= loaded, head

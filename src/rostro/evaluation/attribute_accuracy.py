@@ -435,27 +435,34 @@ def _calibration(p: np.ndarray, y: np.ndarray, bins: int = 5) -> dict:
     return {"ece": float(ece), "bins": table}
 
 
+def lab_table_names() -> list[str]:
+    """The feature tables the lab report reads (the glasses heads' optional wild tables,
+    laid out by rostro_training.wild_glasses, are loaded apart)."""
+    from rostro_training.headfit import NUMBER_TABLES, TABLES
+
+    names = ["age_gender", "emotion", "glasses", "face_attributes"]
+    # The makeup labels ship with the training package (rostro_training/labels/), not the data.
+    names += [t for t in ("makeup", "pool_makeup") if Path(TABLES[t][1]).is_file()]
+    names += ["detection"]
+    # The real-photo numbers (rostro_training/labels/: the wild train split, the street-fashion
+    # headwear rows) train some heads beside the dev rows.
+    return names + [name for name, path in NUMBER_TABLES.items() if path.is_file()]
+
+
 def evaluate_attributes(data: Path, analyzer=None, cache: Path | None = None,
                         sections: list | None = None) -> dict:
     """Measure every attribute head on the dev sets under ``data``; return a plain dict.
 
     ``sections``: when given, receives one ``html_report.Section`` per attribute (the
     answered faces, for ``--report``)."""
-    from rostro_training.headfit import TABLES, WILD_TRAIN, load_tables, load_wild_glasses
+    from rostro_training.headfit import load_tables, load_wild_glasses
 
     limit_threads()
     if analyzer is None:
         from rostro.vision.analyzer import open_analyzer
 
         analyzer = open_analyzer()
-    names = ["age_gender", "emotion", "glasses", "face_attributes"]
-    # The makeup labels ship with the training package (rostro_training/labels/), not the data.
-    names += [t for t in ("makeup", "pool_makeup") if Path(TABLES[t][1]).is_file()]
-    names += ["detection"]
-    # The wild train split's numbers (rostro_training/labels/) train some heads beside the dev
-    # rows; the glasses heads' wild tables are optional (laid out by rostro_training.wild_glasses).
-    names += ["wild_train"] if WILD_TRAIN.is_file() else []
-    tables = load_tables(analyzer, data, names, cache)
+    tables = load_tables(analyzer, data, lab_table_names(), cache)
     tables.update(load_wild_glasses(analyzer, data, ["wild_glasses_train"] + (
         ["wild_glasses_val"] if sections is not None else []), cache))
     kept: dict = {}
