@@ -7,7 +7,8 @@ answers each part from a measured head, and says so (docs/attributes.md, occlusi
 * mouth: a face mask (the ``mask`` head), measured on the detection set's mask labels;
 * eyes: dark sunglasses (the ``sunglasses`` head), measured on the glasses set; a hand or an
   object over the eyes has no examples and is not seen (weak evidence);
-* forehead: headwear (the ``headwear`` head), measured on face_attributes' headwear labels;
+* forehead: headwear (the ``headwear`` head at ``HEADWEAR_THRESHOLD``: foreheadOccluded
+  exactly when headwear is listed), measured on face_attributes' and real photos' labels;
   a cap worn high or a fringe of hair is not told apart (weak evidence).
 """
 

@@ -5,7 +5,7 @@ near (54, 69) and (74, 69), the mouth near y = 92. Fixed rectangles therefore co
 part of every face. For each region the statistics are: Lab means (lightness, a, b), the
 lightness spread, the mean gradient magnitude (edges: glasses frames, beard texture) and
 the share of very dark pixels. Differences from the cheeks make them independent of skin
-tone and lighting. The heads in ``heads/`` (sunglasses, facial hair, headwear, hair) read
+tone and lighting. The heads in ``heads/`` (glasses, facial hair, hair, mask) read
 this vector; the rectangles are part of the trained model, so changing one means
 retraining (rostro_training/train_heads.py).
 """
