@@ -529,11 +529,9 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("eyeglasses", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("moustache", "sigmoid", _APPEARANCE, ("no", "yes")),
     Recipe("beard", "sigmoid", _APPEARANCE, ("no", "yes")),
-    # The wide FaceRes crop sees the top of the head: picked among ~30 block sets, crop
-    # scales and PCA sizes on the dev cross-validation (FaceRes + regions 0.75 -> 0.79), so
-    # its reported accuracy is somewhat optimistic.
-    # The band above the forehead as FaceRes' mid-level layer sees it: the descriptor and the
-    # region statistics told hats from voluminous hair poorly on real photos (issue 12).
+    # The band above the forehead as FaceRes' mid-level layer sees it on the wide crop: the
+    # previous descriptor + region statistics told hats from voluminous hair poorly on real
+    # photos (issue 12; chosen on both wild val sets with lab dev, docs/attributes.md).
     Recipe("headwear", "sigmoid", ("fr_wide.crown",), ("no", "yes")),
     Recipe("hair_color", "softmax", _APPEARANCE, HAIR_CLASSES),
     Recipe("bald", "sigmoid", _APPEARANCE, ("no", "yes"), balanced_calibration=False),

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rostro.config import rostro_home
-from rostro.evaluation.wild import MATCH_IOU, load_items, read_wild_labels
+from rostro.evaluation.wild import load_items, matching_detection, read_wild_labels
 from rostro.threads import limit_threads
 from rostro.vision.analyzer import open_analyzer
 from rostro.vision.attributes.accessories import HEADWEAR_THRESHOLD
@@ -52,12 +52,12 @@ def lab_outputs(analyzer, data: Path, cache: Path) -> tuple[np.ndarray, np.ndarr
 
 def wild_outputs(analyzer, mirror: Path, labels: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """(labels, the shipped head's P(headwear)) of the faces of ``split`` labelled 0 or 1
-    whose box the detector finds (IoU >= MATCH_IOU, as the wild evaluation matches)."""
+    whose box the detector finds (``matching_detection``, as the wild evaluation matches)."""
     rows = [r for r in read_wild_labels(labels) if r.get("headwear") in ("0", "1")]
     ys, ps = [], []
     for _, image, box, row in load_items(mirror, rows, (split,)):
-        best = max(analyzer.detect(image), key=lambda d: d.box.iou(box), default=None)
-        if best is None or best.box.iou(box) < MATCH_IOU:
+        best = matching_detection(analyzer.detect(image), box)
+        if best is None:
             continue
         ctx = analyzer.attributes.context(image, Face(detection=best))
         ys.append(int(row["headwear"]))

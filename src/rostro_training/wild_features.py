@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rostro.evaluation.wild import load_photo
+from rostro.evaluation.wild import load_photo, matching_detection
 from rostro.threads import limit_threads
 from rostro.vision.attributes.features import BLOCKS, DERIVED, age_gender, faceres
 from rostro.vision.types import Box, Face
@@ -48,7 +48,6 @@ from rostro_training.headfit import (
 
 log = logging.getLogger("wild_features")
 
-MATCH_IOU = 0.5  # the wild evaluation's rule (rostro.evaluation.wild on branch wild)
 # Plain-network outputs kept beside the blocks (one number per face).
 EXTRA = ("ag.male", "fr.male")
 NAMES = tuple(sorted(n for n in BLOCKS if n not in DERIVED))
@@ -74,8 +73,8 @@ def compute(analyzer, mirror: Path, rows: list[dict[str, str]]) -> dict[str, np.
             photo_key, image = key, load_photo(mirror, *key)
             detections = analyzer.detect(image)
         box = Box(*(float(row[c]) for c in "xywh"))
-        best = max(detections, key=lambda d: d.box.iou(box), default=None)
-        if best is None or best.box.iou(box) < MATCH_IOU:
+        best = matching_detection(detections, box)
+        if best is None:
             for n in values:
                 values[n].append(None)
             continue

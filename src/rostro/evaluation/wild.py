@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from rostro.evaluation.metrics import wilson_interval
-from rostro.vision.types import Box, Face
+from rostro.vision.types import Box, Detection, Face
 from rostro_training import LABELS_DIR
 
 log = logging.getLogger(__name__)
@@ -122,14 +122,20 @@ def _hair_answer(hair) -> str:
     return hair.colors[0].color if hair.colors else UNSURE
 
 
+def matching_detection(detections: Sequence[Detection], box: Box) -> Detection | None:
+    """The detection that overlaps the labelled ``box`` most, if its IoU is >= MATCH_IOU
+    (how every wild table finds its labelled faces again); None otherwise."""
+    best = max(detections, key=lambda d: d.box.iou(box), default=None)
+    return best if best is not None and best.box.iou(box) >= MATCH_IOU else None
+
+
 def answer_face(analyzer, image: np.ndarray, box: Box) -> Answers:
     """Return the service's answers for the detected face that matches ``box``."""
     from rostro.vision.attributes.features import BLOCKS
     from rostro.vision.attributes.nets import FACEAPI_CLASSES, FER_CLASSES
 
-    detections = analyzer.detect(image)
-    best = max(detections, key=lambda d: d.box.iou(box), default=None)
-    if best is None or best.box.iou(box) < MATCH_IOU:
+    best = matching_detection(analyzer.detect(image), box)
+    if best is None:
         return Answers(found=False)
     engine = analyzer.attributes
     face = Face(detection=best)

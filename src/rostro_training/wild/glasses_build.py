@@ -59,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rostro.evaluation.wild import load_photo
+from rostro.evaluation.wild import load_photo, matching_detection
 from rostro.vision.errors import ImageError
 from rostro_training import LABELS_DIR
 from rostro_training.wild import build as wild  # one implementation of every step
@@ -369,8 +369,8 @@ def same_person_groups(mirror: Path, faces: list[dict[str, str]],
         image = load_photo(mirror, face["repo"], face["commit"], face["path"])
         box = Box(*(float(face[c]) for c in "xywh"))
         dets = analyzer.detect(image, max_faces=wild.PER_IMAGE, min_face=wild.MIN_FACE)
-        best = max(dets, key=lambda d: d.box.iou(box), default=None)
-        if best is not None and best.box.iou(box) >= 0.5:
+        best = matching_detection(dets, box)
+        if best is not None:
             v = np.asarray(analyzer.embed(image, best), dtype=np.float32).ravel()
             vectors[k] = v / np.linalg.norm(v)
     keys = sorted(vectors)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rostro.evaluation.wild import load_photo, read_blob
+from rostro.evaluation.wild import load_photo, matching_detection, read_blob
 from rostro_training import LABELS_DIR
 from rostro_training.headfit import RECIPES
 from rostro_training.wild.glasses_build import SAME_PERSON, person_roots
@@ -119,8 +119,8 @@ def anchor_vectors(analyzer, mirror: Path) -> np.ndarray:
     for row in rows:
         image = load_photo(mirror, row["repo"], row["commit"], row["path"])
         box = Box(*(float(row[c]) for c in "xywh"))
-        best = max(analyzer.detect(image), key=lambda d: d.box.iou(box), default=None)
-        if best is None or best.box.iou(box) < 0.5:
+        best = matching_detection(analyzer.detect(image), box)
+        if best is None:
             log.warning("glasses face %s not found again", row["face_id"])
             continue
         vectors.append(unit(analyzer.embed(image, best)))
