@@ -57,6 +57,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,6 +87,22 @@ def default_database_path() -> Path:
     return rostro_home() / DATABASE_NAME
 
 
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the file in WAL mode (persistent; a no-op once done). The switch needs an
+    exclusive lock, and SQLite answers "database is locked" at once, without waiting in its
+    busy handler, when another connection holds the file at that moment: several server
+    workers opening a new database together. So wait here, as long as the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
@@ -97,8 +115,8 @@ def _sqlite_engine(path: Path) -> Engine:
         # Autocommit at the driver level: SQLAlchemy's "begin" event issues BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       f"busy_timeout={BUSY_TIMEOUT_MS}"):
+        _enable_wal(cursor)
+        for pragma in ("synchronous=FULL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
